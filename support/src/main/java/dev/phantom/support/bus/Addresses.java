@@ -1,0 +1,40 @@
+package dev.phantom.support.bus;
+
+/**
+ * Every event-bus address of the mesh, in one place. docs/event-bus.md says the same for people.
+ * Bodies are protobuf bytes (see {@link BusRpc}); the message types live in {@code proto}.
+ */
+public final class Addresses {
+
+  private Addresses() {}
+
+  /** Request {@code CompileProfileRequest} → reply {@code CompiledProfile}. Served by the policy compiler. */
+  public static final String POLICY_COMPILE = "phantom.policy.compile";
+
+  /** Request {@code ListProfilesRequest} → reply {@code ProfileList}. Served by the policy compiler. */
+  public static final String POLICY_LIST = "phantom.policy.list";
+
+  /** Request {@code PlaceRequest} → reply {@code Placement}. Served by the orchestrator. */
+  public static final String ORCHESTRATOR_PLACE = "phantom.orchestrator.place";
+
+  /** Published {@code NodeLost}: a zygote node is gone. From the orchestrator to gateways. */
+  public static final String ORCHESTRATOR_NODE_LOST = "phantom.orchestrator.node-lost";
+
+  /** Published {@code NodeReport}, about twice a second, by every zygote node; the orchestrator listens. */
+  public static final String ZYGOTE_REPORT = "phantom.zygote.report";
+
+  /** Request {@code SpawnRequest} → reply {@code phantom.v1.RunResult}, to one zygote node. */
+  public static String zygoteSpawn(String nodeId) {
+    return "phantom.zygote.spawn." + nodeId;
+  }
+
+  /** Sent {@code CancelRun} to the zygote node running the run. */
+  public static String zygoteCancel(String nodeId) {
+    return "phantom.zygote.cancel." + nodeId;
+  }
+
+  /** Sent {@code phantom.v1.RunEvent}s of one streamed run, ending with the exit event. */
+  public static String runEvents(String runId) {
+    return "phantom.run.events." + runId;
+  }
+}

@@ -1,0 +1,161 @@
+package dev.phantom.support.mesh;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.spi.cluster.NodeListener;
+import io.vertx.core.transport.Transport;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/** Boots one node's Vert.x: embedded (local event bus) or clustered through Hazelcast. */
+public final class Mesh {
+
+  private static final Logger LOG = Logger.getLogger(Mesh.class.getName());
+
+  private final Vertx vertx;
+  private final Membership membership;
+  private final PrometheusMeterRegistry meters;
+
+  private Mesh(Vertx vertx, Membership membership, PrometheusMeterRegistry meters) {
+    this.vertx = vertx;
+    this.membership = membership;
+    this.meters = meters;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Membership membership() {
+    return membership;
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  public Future<Void> close() {
+    return vertx.close();
+  }
+
+  public static Future<Mesh> start(MeshOptions options) {
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions vertxOptions = new VertxOptions()
+        .setPreferNativeTransport(true)
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    VertxBuilder builder = Vertx.builder()
+        .with(vertxOptions)
+        .withMetrics(new MicrometerMetricsFactory(meters));
+    if (!options.clustered()) {
+      Vertx vertx = builder.build();
+      logTransport(vertx);
+      return Future.succeededFuture(new Mesh(vertx, new LocalMembership(), meters));
+    }
+    vertxOptions.getEventBusOptions().setHost(options.host()).setPort(0);
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+    return builder.withClusterManager(manager).buildClustered().map(vertx -> {
+      logTransport(vertx);
+      return new Mesh(vertx, new ClusterMembership(manager), meters);
+    });
+  }
+
+  /** Hazelcast on loopback: TCP-IP join only, no multicast, no phone-home, no join delay. */
+  static Config hazelcastConfig(MeshOptions options) {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(options.clusterName());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.logging.type", "jdk");
+    config.getNetworkConfig().setPort(options.clusterPort()).setPortAutoIncrement(true);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(List.of(options.host()));
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    List<String> members = options.members().isEmpty()
+        ? List.of(options.host() + ":" + options.clusterPort())
+        : options.members();
+    join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    return config;
+  }
+
+  /** One line at start saying which transport runs and, when it is not io_uring, why. */
+  private static void logTransport(Vertx vertx) {
+    if (vertx.isNativeTransportEnabled() && Transport.IO_URING.available()) {
+      LOG.fine(() -> "io_uring transport enabled");
+      return;
+    }
+    Throwable cause = Transport.IO_URING.unavailabilityCause();
+    String fallback = vertx.isNativeTransportEnabled() ? "epoll" : "NIO";
+    LOG.info("io_uring transport unavailable, using " + fallback + ": "
+        + (cause == null ? "unknown reason" : cause.getMessage()));
+  }
+
+  private static final class LocalMembership implements Membership {
+    private final String id = "local-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @Override
+    public String selfId() {
+      return id;
+    }
+
+    @Override
+    public boolean clustered() {
+      return false;
+    }
+
+    @Override
+    public void onMemberLeft(Consumer<String> listener) {
+      // A single-member mesh never loses a member.
+    }
+  }
+
+  private static final class ClusterMembership implements Membership, NodeListener {
+    private final HazelcastClusterManager manager;
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+
+    ClusterMembership(HazelcastClusterManager manager) {
+      this.manager = manager;
+      manager.nodeListener(this);
+    }
+
+    @Override
+    public String selfId() {
+      return manager.getNodeId();
+    }
+
+    @Override
+    public boolean clustered() {
+      return true;
+    }
+
+    @Override
+    public void onMemberLeft(Consumer<String> listener) {
+      listeners.add(listener);
+    }
+
+    @Override
+    public void nodeAdded(String nodeId) {
+      LOG.fine(() -> "member joined: " + nodeId);
+    }
+
+    @Override
+    public void nodeLeft(String nodeId) {
+      LOG.info("member left: " + nodeId);
+      listeners.forEach(listener -> listener.accept(nodeId));
+    }
+  }
+}
