@@ -42,6 +42,6 @@ public final class PhantomException extends RuntimeException {
 
   @Override
   public String toString() {
-    return status + ": " + getMessage();
+    return status.name() + ": " + getMessage();
   }
 }

@@ -1,0 +1,70 @@
+package dev.phantom.gateway;
+
+import dev.phantom.api.v1.SandboxApiGrpcService;
+import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
+import dev.phantom.gateway.http.HttpRoutes;
+import dev.phantom.support.ServiceContext;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.logging.Logger;
+
+/** Wiring only: config, the run coordinator, the gRPC and HTTP servers. */
+public final class GatewayVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(GatewayVerticle.class.getName());
+
+  private final ServiceContext context;
+  private HttpServer grpcHttpServer;
+  private HttpServer httpServer;
+
+  public GatewayVerticle(ServiceContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Future<?> start() {
+    GatewayConfig config;
+    try {
+      config = GatewayConfig.from(context.config());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    RunCoordinator coordinator = new RunCoordinator(vertx, config, new RunMetrics(context.meters()));
+    coordinator.register();
+
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setScheduleDeadlineAutomatically(true));
+    new SandboxApiGrpcEndpoint(coordinator).bind(grpc);
+    HealthService health = HealthService.create(vertx);
+    health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
+    grpc.addService(health);
+    grpc.addService(ReflectionService.v1());
+
+    Future<HttpServer> grpcListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
+        .requestHandler(grpc)
+        .listen(config.grpcPort());
+    Future<HttpServer> httpListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
+        .requestHandler(HttpRoutes.create(vertx, context.meters()))
+        .listen(config.httpPort());
+    return Future.all(grpcListening, httpListening).onSuccess(all -> {
+      grpcHttpServer = grpcListening.result();
+      httpServer = httpListening.result();
+      LOG.info("gRPC listening on " + config.host() + ":" + grpcPort()
+          + ", HTTP on http://" + config.host() + ":" + httpPort());
+    });
+  }
+
+  /** The port gRPC listens on, once started (the real one when 0 was configured). */
+  public int grpcPort() {
+    return grpcHttpServer.actualPort();
+  }
+
+  public int httpPort() {
+    return httpServer.actualPort();
+  }
+}

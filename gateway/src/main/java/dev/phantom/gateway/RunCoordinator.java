@@ -1,0 +1,214 @@
+package dev.phantom.gateway;
+
+import dev.phantom.api.v1.RunEvent;
+import dev.phantom.api.v1.RunRequest;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.gateway.core.TimeoutPolicy;
+import dev.phantom.proto.orchestrator.v1.NodeLost;
+import dev.phantom.proto.orchestrator.v1.PlaceRequest;
+import dev.phantom.proto.orchestrator.v1.Placement;
+import dev.phantom.proto.policy.v1.CompileProfileRequest;
+import dev.phantom.proto.policy.v1.CompiledProfile;
+import dev.phantom.proto.zygote.v1.CancelRun;
+import dev.phantom.proto.zygote.v1.SpawnRequest;
+import dev.phantom.support.PhantomException;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * One run from request to result: validate, look up the profile's limits, place on a node, spawn there.
+ * Every method runs on the gateway verticle's event loop, which owns the maps below.
+ */
+public final class RunCoordinator {
+
+  /** Compiled profiles are looked up again after this long, so edited profiles are picked up. */
+  private static final long PROFILE_CACHE_MS = 10_000;
+  private static final long CONTROL_TIMEOUT_MS = 5_000;
+  /** After the node's reply, how long a streamed run's final event may still be on its way. */
+  private static final long EXIT_EVENT_GRACE_MS = 5_000;
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final GatewayConfig config;
+  private final RunMetrics metrics;
+  private final Map<String, CachedProfile> profiles = new HashMap<>();
+  private final Map<String, Set<Promise<?>>> inFlightByNode = new HashMap<>();
+
+  private record CachedProfile(Future<CompiledProfile> profile, long expiresAtMs) {}
+
+  /** What a validated, placed run needs to start. */
+  private record Prepared(SpawnRequest spawn, Placement placement, long timeoutMs) {}
+
+  public RunCoordinator(Vertx vertx, GatewayConfig config, RunMetrics metrics) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  /** Listens for lost nodes, so that runs on them fail at once instead of at their timeout. */
+  public void register() {
+    BusRpc.listen(bus, Addresses.ORCHESTRATOR_NODE_LOST, NodeLost.parser(), this::onNodeLost);
+  }
+
+  /** Runs to completion. Completing {@code cancelled} kills the sandbox. */
+  public Future<RunResult> run(RunRequest request, Future<Void> cancelled) {
+    long startNanos = System.nanoTime();
+    return prepare(request, "")
+        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+        .map(result -> finish(request, result, startNanos));
+  }
+
+  /**
+   * Runs and hands each event to {@code sink} as it comes, ending with the exit event.
+   * The returned future completes once the exit event was handed over.
+   */
+  public Future<Void> runStream(RunRequest request, Consumer<RunEvent> sink, Future<Void> cancelled) {
+    long startNanos = System.nanoTime();
+    String runId = UUID.randomUUID().toString();
+    String address = Addresses.runEvents(runId);
+    Promise<Void> done = Promise.promise();
+    MessageConsumer<Buffer> events = BusRpc.listen(bus, address, RunEvent.parser(), event -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      if (event.hasExit()) {
+        sink.accept(RunEvent.newBuilder().setExit(finish(request, event.getExit(), startNanos)).build());
+        done.tryComplete();
+      } else {
+        sink.accept(event);
+      }
+    });
+    events.completion()
+        .compose(registered -> prepare(request, address))
+        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+        .onFailure(done::tryFail)
+        .onSuccess(result -> vertx.setTimer(EXIT_EVENT_GRACE_MS, id -> {
+          // The exit event normally arrives before or right after the reply; never wait for it forever.
+          if (done.tryComplete()) {
+            sink.accept(RunEvent.newBuilder().setExit(finish(request, result, startNanos)).build());
+          }
+        }));
+    return done.future().andThen(ignored -> events.unregister());
+  }
+
+  private Future<Prepared> prepare(RunRequest request, String streamAddress) {
+    if (request.getProfile().isBlank()) {
+      return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
+    }
+    if (request.getArgvCount() == 0 || request.getArgv(0).isEmpty()) {
+      return Future.failedFuture(PhantomException.invalidArgument("argv must name a command to run"));
+    }
+    return profile(request.getProfile()).compose(profile -> {
+      long timeoutMs;
+      try {
+        Optional<Duration> requested = request.hasTimeout()
+            ? Optional.of(Duration.ofSeconds(request.getTimeout().getSeconds(), request.getTimeout().getNanos()))
+            : Optional.empty();
+        timeoutMs = TimeoutPolicy.resolve(requested, profile.getLimits().getDefaultTimeoutMs(),
+            profile.getLimits().getMaxTimeoutMs(), profile.getName());
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(PhantomException.invalidArgument(e.getMessage()));
+      }
+      SpawnRequest spawn = SpawnRequest.newBuilder()
+          .setRunId(streamAddress.isEmpty() ? UUID.randomUUID().toString() : runIdOf(streamAddress))
+          .setProfile(profile.getName())
+          .addAllArgv(request.getArgvList())
+          .setStdin(request.getStdin())
+          .putAllEnv(request.getEnvMap())
+          .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, timeoutMs))
+          .setStreamAddress(streamAddress)
+          .build();
+      return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE,
+              PlaceRequest.newBuilder().setProfile(profile.getName()).build(), Placement.parser(), CONTROL_TIMEOUT_MS)
+          .map(placement -> new Prepared(spawn, placement, timeoutMs));
+    });
+  }
+
+  private static String runIdOf(String streamAddress) {
+    return streamAddress.substring(streamAddress.lastIndexOf('.') + 1);
+  }
+
+  private Future<CompiledProfile> profile(String name) {
+    long now = System.currentTimeMillis();
+    CachedProfile cached = profiles.get(name);
+    if (cached != null && cached.expiresAtMs() > now && !cached.profile().failed()) {
+      return cached.profile();
+    }
+    CompileProfileRequest request = CompileProfileRequest.newBuilder().setProfile(name).setArch(hostArch()).build();
+    Future<CompiledProfile> lookup = BusRpc.request(bus, Addresses.POLICY_COMPILE, request,
+        CompiledProfile.parser(), CONTROL_TIMEOUT_MS);
+    profiles.put(name, new CachedProfile(lookup, now + PROFILE_CACHE_MS));
+    lookup.onFailure(failure -> profiles.remove(name));
+    return lookup;
+  }
+
+  private Future<RunResult> spawn(Prepared prepared) {
+    return BusRpc.request(bus, prepared.placement().getSpawnAddress(), prepared.spawn(), RunResult.parser(),
+        prepared.timeoutMs() + config.spawnGraceMs());
+  }
+
+  /** Ties a spawn to its node's life and to the caller's cancellation. */
+  private Future<RunResult> watch(Prepared prepared, Future<RunResult> spawned, Future<Void> cancelled) {
+    String nodeId = prepared.placement().getNodeId();
+    Promise<RunResult> outcome = Promise.promise();
+    Set<Promise<?>> onNode = inFlightByNode.computeIfAbsent(nodeId, id -> new HashSet<>());
+    onNode.add(outcome);
+    spawned.onComplete(outcome);
+    cancelled.onSuccess(v -> {
+      if (!outcome.future().isComplete()) {
+        BusRpc.send(bus, Addresses.zygoteCancel(nodeId),
+            CancelRun.newBuilder().setRunId(prepared.spawn().getRunId()).build());
+      }
+    });
+    return outcome.future().andThen(done -> {
+      onNode.remove(outcome);
+      if (onNode.isEmpty()) {
+        inFlightByNode.remove(nodeId);
+      }
+    });
+  }
+
+  private void onNodeLost(NodeLost lost) {
+    Set<Promise<?>> runs = inFlightByNode.remove(lost.getNodeId());
+    if (runs == null) {
+      return;
+    }
+    for (Promise<?> run : Set.copyOf(runs)) {
+      run.tryFail(PhantomException.unavailable("zygote node " + lost.getNodeId()
+          + " was lost while running the sandbox (" + lost.getReason() + "); the run's outcome is unknown"));
+    }
+  }
+
+  private RunResult finish(RunRequest request, RunResult result, long startNanos) {
+    long totalMicros = (System.nanoTime() - startNanos) / 1_000;
+    RunResult done = result.toBuilder()
+        .setTimings(result.getTimings().toBuilder().setTotalMicros(totalMicros))
+        .build();
+    metrics.record(request.getProfile(), done);
+    return done;
+  }
+
+  static String hostArch() {
+    String arch = System.getProperty("os.arch");
+    return switch (arch) {
+      case "amd64", "x86_64" -> "x86_64";
+      case "aarch64", "arm64" -> "aarch64";
+      default -> arch;
+    };
+  }
+}

@@ -1,0 +1,43 @@
+package dev.phantom.gateway;
+
+import dev.phantom.api.v1.RunResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * The gateway's run meters. Tags stay low-cardinality: profile names come from compiled profiles
+ * (a run is only recorded once its profile was found), statuses from a closed enum.
+ */
+public final class RunMetrics {
+
+  private final MeterRegistry registry;
+
+  public RunMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void record(String profile, RunResult result) {
+    String status = result.getStatus().name().replace("RUN_STATUS_", "").toLowerCase();
+    Counter.builder("phantom.runs")
+        .description("Runs that reached a result, by profile and status")
+        .tags("profile", profile, "status", status)
+        .register(registry)
+        .increment();
+    Timer.builder("phantom.run.duration")
+        .description("Time from the gateway receiving a run to its result")
+        .tags("profile", profile)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofNanos(result.getTimings().getTotalMicros() * 1_000));
+    DistributionSummary.builder("phantom.spawn.duration")
+        .description("Time from the spawn request reaching a node to the sandboxed process running")
+        .baseUnit("seconds")
+        .tags("profile", profile)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(result.getTimings().getSpawnMicros() / 1e6);
+  }
+}

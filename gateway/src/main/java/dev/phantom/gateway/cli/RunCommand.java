@@ -1,0 +1,168 @@
+package dev.phantom.gateway.cli;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.RunRequest;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.gateway.GatewayVerticle;
+import dev.phantom.gateway.client.SandboxClient;
+import dev.phantom.support.mesh.MeshOptions;
+import dev.phantom.support.mesh.PhantomNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Run one command in a fresh sandbox, stream its output, and exit with its exit code.",
+        "Talks to the gateway given by --gateway or PHANTOM_GATEWAY; without one, starts the mesh in this process.",
+        "Exit codes: the command's own; 128+N if killed by signal N; 124 timeout; 126/127 could not start; "
+            + "125 phantom itself failed."})
+final class RunCommand implements Callable<Integer> {
+
+  static final int EXIT_TIMEOUT = 124;
+  static final int EXIT_CANNOT_EXECUTE = 126;
+  static final int EXIT_NOT_FOUND = 127;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--profile", required = true, description = "Sandbox profile, e.g. minimal or python-dev.")
+  String profile;
+
+  @Option(names = "--timeout", paramLabel = "DURATION",
+      description = "Wall-clock limit such as 30s, 500ms or 2m (default: the profile's).")
+  String timeout;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Extra environment variable.")
+  Map<String, String> env = new LinkedHashMap<>();
+
+  @Option(names = "--stdin", description = "Send this process's standard input to the command.")
+  boolean stdin;
+
+  @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:PHANTOM_GATEWAY}",
+      description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
+  String gateway;
+
+  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
+  List<String> argv;
+
+  @Override
+  public Integer call() throws Exception {
+    Logs.configure(Level.WARNING);
+    RunRequest request = request();
+    if (gateway != null && !gateway.isBlank()) {
+      Vertx vertx = Vertx.vertx();
+      try {
+        return run(vertx, SandboxClient.address(gateway), request);
+      } finally {
+        vertx.close();
+      }
+    }
+    PhantomNode node = await(PhantomNode.start(MeshOptions.embedded(), List.of(), embeddedConfig()));
+    try {
+      int port = node.service(GatewayVerticle.class).orElseThrow().grpcPort();
+      return run(node.mesh().vertx(), SocketAddress.inetSocketAddress(port, "127.0.0.1"), request);
+    } finally {
+      await(node.close());
+    }
+  }
+
+  private RunRequest request() throws Exception {
+    RunRequest.Builder request = RunRequest.newBuilder().setProfile(profile).addAllArgv(argv).putAllEnv(env);
+    if (timeout != null) {
+      Duration parsed = parseDuration(timeout);
+      request.setTimeout(com.google.protobuf.Duration.newBuilder()
+          .setSeconds(parsed.getSeconds()).setNanos(parsed.getNano()));
+    }
+    if (stdin) {
+      request.setStdin(ByteString.readFrom(System.in));
+    }
+    return request.build();
+  }
+
+  /** Embedded: loopback only, ports chosen by the kernel, so a second run never collides with the first. */
+  private static JsonObject embeddedConfig() {
+    return new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0));
+  }
+
+  private int run(Vertx vertx, SocketAddress server, RunRequest request) {
+    SandboxClient client = new SandboxClient(vertx, server);
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    StringBuilder stderrHead = new StringBuilder();
+    RunResult result = await(client.runStream(request, event -> {
+      if (event.hasOutput()) {
+        boolean isStderr = event.getOutput().getStream() == dev.phantom.api.v1.OutputStream.OUTPUT_STREAM_STDERR;
+        if (isStderr && stderrHead.length() < 4096) {
+          stderrHead.append(event.getOutput().getData().toStringUtf8());
+        }
+        PrintStream target = isStderr ? err : out;
+        target.writeBytes(event.getOutput().getData().toByteArray());
+        target.flush();
+      }
+    }).eventually(client::close));
+    // bubblewrap's own error already reached stderr with the output: do not print it twice.
+    boolean messageShown = !result.getMessage().isBlank() && stderrHead.indexOf(result.getMessage()) >= 0;
+    return exitCode(result, messageShown, err);
+  }
+
+  static int exitCode(RunResult result, boolean messageShown, PrintStream err) {
+    return switch (result.getStatus()) {
+      case RUN_STATUS_TIMEOUT -> {
+        err.println("phantom: " + message(result, "the sandbox timed out and was killed"));
+        yield EXIT_TIMEOUT;
+      }
+      case RUN_STATUS_FAILED_TO_START -> {
+        if (!messageShown) {
+          err.println("phantom: " + message(result, "the sandbox failed to start"));
+        }
+        yield result.getMessage().contains("No such file") ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+      }
+      case RUN_STATUS_OOM_KILLED, RUN_STATUS_KILLED -> {
+        err.println("phantom: " + message(result, "the sandbox was killed"));
+        yield 128 + (result.hasSignal() ? result.getSignal() : 9);
+      }
+      default -> result.hasSignal() ? 128 + result.getSignal() : result.getExitCode();
+    };
+  }
+
+  private static String message(RunResult result, String fallback) {
+    return result.getMessage().isBlank() ? fallback : result.getMessage();
+  }
+
+  private Duration parseDuration(String text) {
+    try {
+      String t = text.trim().toLowerCase();
+      if (t.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      }
+      long amount = Long.parseLong(t.substring(0, t.length() - 1));
+      return switch (t.charAt(t.length() - 1)) {
+        case 's' -> Duration.ofSeconds(amount);
+        case 'm' -> Duration.ofMinutes(amount);
+        case 'h' -> Duration.ofHours(amount);
+        default -> Duration.ofSeconds(Long.parseLong(t));
+      };
+    } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+      throw new ParameterException(spec.commandLine(),
+          "--timeout must look like 30s, 500ms or 2m, got '" + text + "'");
+    }
+  }
+
+  private static <T> T await(Future<T> future) {
+    return future.toCompletionStage().toCompletableFuture().join();
+  }
+}

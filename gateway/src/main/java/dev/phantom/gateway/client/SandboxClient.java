@@ -1,0 +1,84 @@
+package dev.phantom.gateway.client;
+
+import dev.phantom.api.v1.RunEvent;
+import dev.phantom.api.v1.RunRequest;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.SandboxApiGrpcClient;
+import dev.phantom.support.PhantomException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.function.Consumer;
+
+/**
+ * A small client of {@code phantom.v1.SandboxApi} for the CLI and tests. Unlike the generated client
+ * it keeps the server's status message, so a failure reads as the server wrote it.
+ */
+public final class SandboxClient {
+
+  private final GrpcClient client;
+  private final SocketAddress server;
+
+  public SandboxClient(Vertx vertx, SocketAddress server) {
+    this.client = GrpcClient.client(vertx);
+    this.server = server;
+  }
+
+  /** Parses {@code host:port}. */
+  public static SocketAddress address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException("gateway address must be host:port, got '" + hostPort + "'");
+    }
+    try {
+      return SocketAddress.inetSocketAddress(Integer.parseInt(hostPort.substring(colon + 1)),
+          hostPort.substring(0, colon));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("gateway port must be a number, got '" + hostPort + "'");
+    }
+  }
+
+  public Future<RunResult> run(RunRequest request) {
+    return client.request(server, SandboxApiGrpcClient.Run)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {}));
+  }
+
+  /** Streams a run: {@code onEvent} sees every event; the future holds the exit. */
+  public Future<RunResult> runStream(RunRequest request, Consumer<RunEvent> onEvent) {
+    return client.request(server, SandboxApiGrpcClient.RunStream)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, onEvent))
+        .compose(last -> last != null && last.hasExit()
+            ? Future.succeededFuture(last.getExit())
+            : Future.failedFuture(PhantomException.internal("the stream ended without an exit event")));
+  }
+
+  private static <T> Future<T> collect(GrpcClientResponse<?, T> response, Consumer<T> onMessage) {
+    Promise<T> outcome = Promise.promise();
+    Object[] last = new Object[1];
+    response.handler(message -> {
+      last[0] = message;
+      onMessage.accept(message);
+    });
+    response.exceptionHandler(outcome::tryFail);
+    response.endHandler(end -> {
+      if (response.status() == GrpcStatus.OK) {
+        @SuppressWarnings("unchecked")
+        T result = (T) last[0];
+        outcome.tryComplete(result);
+      } else {
+        outcome.tryFail(new PhantomException(response.status(), response.statusMessage()));
+      }
+    });
+    return outcome.future();
+  }
+
+  public Future<Void> close() {
+    return client.close();
+  }
+}

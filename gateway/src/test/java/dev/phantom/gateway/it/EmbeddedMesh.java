@@ -1,0 +1,67 @@
+package dev.phantom.gateway.it;
+
+import dev.phantom.api.v1.RunEvent;
+import dev.phantom.api.v1.RunRequest;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.gateway.GatewayVerticle;
+import dev.phantom.gateway.client.SandboxClient;
+import dev.phantom.support.mesh.MeshOptions;
+import dev.phantom.support.mesh.PhantomNode;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** The whole mesh in this JVM on free loopback ports, with a client of its public gRPC API. */
+final class EmbeddedMesh implements AutoCloseable {
+
+  final PhantomNode node;
+  final SandboxClient client;
+  final int grpcPort;
+  final int httpPort;
+
+  private EmbeddedMesh(PhantomNode node) {
+    this.node = node;
+    GatewayVerticle gateway = node.service(GatewayVerticle.class).orElseThrow();
+    this.grpcPort = gateway.grpcPort();
+    this.httpPort = gateway.httpPort();
+    this.client = new SandboxClient(node.mesh().vertx(), SocketAddress.inetSocketAddress(grpcPort, "127.0.0.1"));
+  }
+
+  static EmbeddedMesh start() {
+    JsonObject config = new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0));
+    return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)));
+  }
+
+  RunResult run(RunRequest request) {
+    return await(client.run(request));
+  }
+
+  RunResult runStream(RunRequest request, Consumer<RunEvent> onEvent) {
+    return await(client.runStream(request, onEvent));
+  }
+
+  static RunRequest request(String profile, String... argv) {
+    return RunRequest.newBuilder().setProfile(profile).addAllArgv(List.of(argv)).build();
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    await(node.close());
+  }
+}

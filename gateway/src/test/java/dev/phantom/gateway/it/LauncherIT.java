@@ -1,0 +1,52 @@
+package dev.phantom.gateway.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.phantom.support.testing.SandboxHost;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The README's first command, and the CLI's promises about exit codes and errors. */
+class LauncherIT {
+
+  private static final Duration LIMIT = Duration.ofSeconds(90);
+
+  @BeforeAll
+  static void needsSandboxes() {
+    SandboxHost.assumeBubblewrap();
+  }
+
+  @Test
+  void theReadmeHelloWorldPrintsItsLine() throws Exception {
+    try (LauncherProcess run = LauncherProcess.start(
+        "run", "--profile", "python-dev", "--", "python3", "-c", "print('Hello Fragment!')")) {
+      assertThat(run.waitFor(LIMIT)).as("stderr: %s", run.stderr).isZero();
+      assertThat(run.stdout).containsExactly("Hello Fragment!");
+    }
+  }
+
+  @Test
+  void theSandboxesExitCodeBecomesTheCommands() throws Exception {
+    try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal", "--", "sh", "-c", "exit 7")) {
+      assertThat(run.waitFor(LIMIT)).isEqualTo(7);
+    }
+  }
+
+  @Test
+  void anUnknownProfileIsOneLineOnStderrAndAFailingExit() throws Exception {
+    try (LauncherProcess run = LauncherProcess.start("run", "--profile", "nope", "--", "true")) {
+      assertThat(run.waitFor(LIMIT)).isEqualTo(125);
+      assertThat(run.stderr).hasSize(1);
+      assertThat(run.stderr.getFirst()).startsWith("phantom: NOT_FOUND").contains("nope", "minimal");
+    }
+  }
+
+  @Test
+  void aMissingCommandArgumentIsAUsageError() throws Exception {
+    try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal")) {
+      assertThat(run.waitFor(LIMIT)).isEqualTo(2);
+      assertThat(run.stderr.getFirst()).startsWith("phantom: Missing required parameter");
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package dev.phantom.gateway.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A process started through the ./phantom launcher at the repository root, its output collected. */
+final class LauncherProcess implements AutoCloseable {
+
+  static final Path LAUNCHER = Path.of("..", "phantom").toAbsolutePath().normalize();
+
+  final Process process;
+  final List<String> stdout = new CopyOnWriteArrayList<>();
+  final List<String> stderr = new CopyOnWriteArrayList<>();
+
+  private LauncherProcess(Process process) {
+    this.process = process;
+    pump(process.getInputStream(), stdout);
+    pump(process.getErrorStream(), stderr);
+  }
+
+  static LauncherProcess start(String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(LAUNCHER.toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    // The build that runs this test has just packaged the distribution: do not rebuild from inside it.
+    builder.environment().put("PHANTOM_NO_BUILD", "1");
+    builder.environment().remove("PHANTOM_GATEWAY");
+    return new LauncherProcess(builder.start());
+  }
+
+  private static void pump(java.io.InputStream stream, List<String> into) {
+    Thread.ofPlatform().daemon().start(() -> {
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+        reader.lines().forEach(into::add);
+      } catch (IOException e) {
+        // The process is gone; what was read is kept.
+      }
+    });
+  }
+
+  /** Waits for a stdout line matching {@code pattern} and returns its first group. */
+  String awaitLine(Pattern pattern, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<String> group = stdout.stream().map(pattern::matcher).filter(Matcher::find)
+          .map(m -> m.groupCount() > 0 ? m.group(1) : m.group()).findFirst();
+      if (group.isPresent()) {
+        return group.get();
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("process exited with " + process.exitValue() + " before printing "
+            + pattern + "\nstdout: " + stdout + "\nstderr: " + stderr);
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("no line matching " + pattern + " within " + timeout
+        + "\nstdout: " + stdout + "\nstderr: " + stderr);
+  }
+
+  int waitFor(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException("still running after " + timeout + "\nstdout: " + stdout + "\nstderr: " + stderr);
+    }
+    // Let the pumps catch up with the last lines.
+    Thread.sleep(100);
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package dev.phantom.policy.bus;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.policy.PolicyCatalog;
+import dev.phantom.policy.core.Arch;
+import dev.phantom.policy.core.CompiledPolicy;
+import dev.phantom.policy.core.MountSpec;
+import dev.phantom.policy.core.Profile;
+import dev.phantom.proto.policy.v1.CompileProfileRequest;
+import dev.phantom.proto.policy.v1.CompiledProfile;
+import dev.phantom.proto.policy.v1.Limits;
+import dev.phantom.proto.policy.v1.ListProfilesRequest;
+import dev.phantom.proto.policy.v1.Mount;
+import dev.phantom.proto.policy.v1.NetworkMode;
+import dev.phantom.proto.policy.v1.ProfileList;
+import dev.phantom.support.PhantomException;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Serves {@link Addresses#POLICY_COMPILE} and {@link Addresses#POLICY_LIST}: maps requests to the
+ * catalog and compiled policies to {@code phantom.policy.v1} messages, built once per
+ * (profile, arch) and then reused. Runs on the verticle's event loop; nothing here blocks.
+ */
+public final class PolicyBusEndpoint {
+
+  private final PolicyCatalog catalog;
+  private final Map<String, CompiledProfile> replies = new ConcurrentHashMap<>();
+  private final ProfileList list;
+
+  public PolicyBusEndpoint(PolicyCatalog catalog) {
+    this.catalog = catalog;
+    this.list = ProfileList.newBuilder().addAllNames(catalog.names()).build();
+  }
+
+  /** Registers both consumers; complete when they are registered. */
+  public Future<Void> register(EventBus bus) {
+    MessageConsumer<?> compile = BusRpc.serve(bus, Addresses.POLICY_COMPILE, CompileProfileRequest.parser(),
+        request -> Future.succeededFuture(compile(request)));
+    MessageConsumer<?> listing = BusRpc.serve(bus, Addresses.POLICY_LIST, ListProfilesRequest.parser(),
+        request -> Future.succeededFuture(list));
+    return Future.all(compile.completion(), listing.completion()).mapEmpty();
+  }
+
+  /** @throws PhantomException NOT_FOUND for an unknown profile, INVALID_ARGUMENT for an unsupported arch */
+  public CompiledProfile compile(CompileProfileRequest request) {
+    Arch arch = Arch.fromUname(request.getArch()).orElseThrow(() -> PhantomException.invalidArgument(
+        "unsupported arch '" + request.getArch() + "'; supported: " + String.join(", ", Arch.unameNames())));
+    CompiledPolicy policy = catalog.find(request.getProfile(), arch).orElseThrow(() -> PhantomException.notFound(
+        "unknown profile '" + request.getProfile() + "'; known profiles: " + String.join(", ", catalog.names())));
+    return replies.computeIfAbsent(policy.profile().name() + "/" + arch.unameName(), key -> toProto(policy));
+  }
+
+  static CompiledProfile toProto(CompiledPolicy policy) {
+    Profile p = policy.profile();
+    CompiledProfile.Builder out = CompiledProfile.newBuilder()
+        .setName(p.name())
+        .setDigest(policy.digest())
+        .setArch(policy.arch().unameName())
+        .setSeccompBpf(ByteString.copyFrom(policy.filter().toBytes()))
+        .setNetwork(switch (p.network()) {
+          case DISABLED -> NetworkMode.NETWORK_MODE_DISABLED;
+        })
+        .setLimits(Limits.newBuilder()
+            .setDefaultTimeoutMs((int) p.limits().defaultTimeout().toMillis())
+            .setMaxTimeoutMs((int) p.limits().maxTimeout().toMillis())
+            .setMaxOutputBytes(p.limits().maxOutputBytes()))
+        .putAllEnv(p.env())
+        .setHostname(p.hostname())
+        .setCwd(p.cwd())
+        .setUid(p.uid())
+        .setGid(p.gid());
+    for (MountSpec m : p.mounts()) {
+      out.addMounts(toProto(m));
+    }
+    return out.build();
+  }
+
+  private static Mount toProto(MountSpec m) {
+    return Mount.newBuilder()
+        .setKind(switch (m.kind()) {
+          case RO_BIND -> Mount.Kind.KIND_RO_BIND;
+          case BIND -> Mount.Kind.KIND_BIND;
+          case TMPFS -> Mount.Kind.KIND_TMPFS;
+          case PROC -> Mount.Kind.KIND_PROC;
+          case DEV -> Mount.Kind.KIND_DEV;
+          case SYMLINK -> Mount.Kind.KIND_SYMLINK;
+          case DIR -> Mount.Kind.KIND_DIR;
+        })
+        .setSource(m.source())
+        .setTarget(m.target())
+        .setOptional(m.optional())
+        .setSizeBytes(m.sizeBytes())
+        .build();
+  }
+
+  /** For tests and callers that need the names without the bus. */
+  public List<String> names() {
+    return list.getNamesList();
+  }
+}

@@ -1,0 +1,136 @@
+package dev.phantom.policy.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.phantom.policy.PolicyCompilerVerticle;
+import dev.phantom.proto.policy.v1.CompileProfileRequest;
+import dev.phantom.proto.policy.v1.CompiledProfile;
+import dev.phantom.proto.policy.v1.ListProfilesRequest;
+import dev.phantom.proto.policy.v1.Mount;
+import dev.phantom.proto.policy.v1.NetworkMode;
+import dev.phantom.proto.policy.v1.ProfileList;
+import dev.phantom.support.PhantomException;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The verticle deployed in a plain Vert.x, called over the event bus as other services do. */
+class PolicyBusEndpointTest {
+
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void deploy() throws Exception {
+    vertx = Vertx.vertx();
+    await(vertx.deployVerticle(new PolicyCompilerVerticle(new JsonObject())));
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    await(vertx.close());
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  private static Future<CompiledProfile> compile(String profile, String arch) {
+    return BusRpc.request(vertx.eventBus(), Addresses.POLICY_COMPILE,
+        CompileProfileRequest.newBuilder().setProfile(profile).setArch(arch).build(), CompiledProfile.parser(), 5000);
+  }
+
+  private static PhantomException failure(Future<?> future) {
+    try {
+      await(future);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(PhantomException.class);
+      return (PhantomException) e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Test
+  void listsProfilesSorted() throws Exception {
+    ProfileList list = await(BusRpc.request(vertx.eventBus(), Addresses.POLICY_LIST,
+        ListProfilesRequest.getDefaultInstance(), ProfileList.parser(), 5000));
+    assertThat(list.getNamesList()).containsExactly("minimal", "python-dev");
+  }
+
+  @Test
+  void compilesAProfile() throws Exception {
+    CompiledProfile p = await(compile("python-dev", "x86_64"));
+    assertThat(p.getName()).isEqualTo("python-dev");
+    assertThat(p.getArch()).isEqualTo("x86_64");
+    assertThat(p.getDigest()).matches("[0-9a-f]{64}");
+    assertThat(p.getSeccompBpf().size()).isPositive().isEqualTo(p.getSeccompBpf().size() / 8 * 8);
+    assertThat(p.getNetwork()).isEqualTo(NetworkMode.NETWORK_MODE_DISABLED);
+    assertThat(p.getMountsList()).contains(Mount.newBuilder().setKind(Mount.Kind.KIND_TMPFS).setTarget("/tmp")
+        .setSizeBytes(256L << 20).build());
+    assertThat(p.getLimits().getDefaultTimeoutMs()).isEqualTo(10_000);
+    assertThat(p.getLimits().getMaxTimeoutMs()).isEqualTo(60_000);
+    assertThat(p.getEnvMap()).containsEntry("LANG", "C.UTF-8");
+    assertThat(p.getUid()).isEqualTo(1000);
+
+    CompiledProfile arm = await(compile("python-dev", "aarch64"));
+    assertThat(arm.getDigest()).isEqualTo(p.getDigest());
+    assertThat(arm.getSeccompBpf()).isNotEqualTo(p.getSeccompBpf());
+    assertThat(await(compile("python-dev", "x86_64"))).isEqualTo(p);
+  }
+
+  @Test
+  void unknownProfileIsNotFound() {
+    PhantomException e = failure(compile("nope", "x86_64"));
+    assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND);
+    assertThat(e.getMessage()).isEqualTo("unknown profile 'nope'; known profiles: minimal, python-dev");
+  }
+
+  @Test
+  void unsupportedArchIsInvalidArgument() {
+    PhantomException e = failure(compile("minimal", "riscv64"));
+    assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).contains("riscv64").contains("x86_64, aarch64");
+  }
+
+  @Test
+  void startFailsListingEveryProblem(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("a.yaml"), "name: a\n");
+    Files.writeString(dir.resolve("b.yaml"), "name: [b]\n");
+    Vertx other = Vertx.vertx();
+    try {
+      Future<String> deployment = other.deployVerticle(new PolicyCompilerVerticle(
+          new JsonObject().put("profileDirs", new JsonArray().add(dir.toString()))));
+      assertThatThrownByAwait(deployment, dir.resolve("a.yaml") + ":1:1: mounts: missing required field",
+          dir.resolve("b.yaml") + ":1:7: name: expected a string, got a list");
+      assertThatThrownByAwait(other.deployVerticle(new PolicyCompilerVerticle(
+          new JsonObject().put("profileDirs", "/etc").put("profileDir", 1))), "profileDirs must be a JSON array",
+          "unknown key 'profileDir'");
+    } finally {
+      await(other.close());
+    }
+  }
+
+  private static void assertThatThrownByAwait(Future<?> future, String... fragments) {
+    try {
+      await(future);
+      throw new AssertionError("expected the start to fail");
+    } catch (ExecutionException e) {
+      assertThat(e.getCause().getMessage()).contains(fragments);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}

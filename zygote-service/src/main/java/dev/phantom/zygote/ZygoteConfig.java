@@ -1,0 +1,92 @@
+package dev.phantom.zygote;
+
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The zygote role's configuration, read from its section of the node configuration.
+ *
+ * @param bwrapPath path of bwrap; empty searches PATH
+ * @param sandboxUid host uid bubblewrap runs as when the service is root
+ * @param sandboxGid host gid bubblewrap runs as when the service is root
+ * @param maxConcurrent sandboxes this node runs at once; more are refused with RESOURCE_EXHAUSTED
+ * @param reportIntervalMs period of the NodeReport publication
+ * @param defaultTimeoutMs timeout when neither the request nor the profile names one
+ * @param maxOutputBytes bytes kept per stream when the profile names no limit
+ * @param profileCacheMs how long a compiled profile is reused before it is fetched again
+ * @param policyTimeoutMs how long to wait for the policy compiler
+ * @param shutdownGraceMs how long stopping waits for killed sandboxes to be gone
+ */
+public record ZygoteConfig(
+    Optional<String> bwrapPath,
+    int sandboxUid,
+    int sandboxGid,
+    int maxConcurrent,
+    long reportIntervalMs,
+    long defaultTimeoutMs,
+    long maxOutputBytes,
+    long profileCacheMs,
+    long policyTimeoutMs,
+    long shutdownGraceMs) {
+
+  public static final int DEFAULT_SANDBOX_UID = 65534;
+  public static final int DEFAULT_SANDBOX_GID = 65534;
+  public static final int DEFAULT_MAX_CONCURRENT = 64;
+  public static final long DEFAULT_REPORT_INTERVAL_MS = 500;
+  public static final long DEFAULT_TIMEOUT_MS = 30_000;
+  public static final long DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+  public static final long DEFAULT_PROFILE_CACHE_MS = 60_000;
+  public static final long DEFAULT_POLICY_TIMEOUT_MS = 5_000;
+  public static final long DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
+  private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
+      "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs");
+
+  /** Reads and validates; the exception lists every problem at once. */
+  public static ZygoteConfig fromJson(JsonObject json) {
+    List<String> problems = new ArrayList<>();
+    for (String key : json.fieldNames()) {
+      if (!KEYS.contains(key)) {
+        problems.add("unknown key '" + key + "' (known: " + String.join(", ", KEYS) + ")");
+      }
+    }
+    Object path = json.getValue("bwrapPath");
+    if (path != null && !(path instanceof String)) {
+      problems.add("bwrapPath must be a string");
+    }
+    ZygoteConfig config = new ZygoteConfig(
+        path instanceof String s && !s.isBlank() ? Optional.of(s) : Optional.empty(),
+        (int) number(json, "sandboxUid", DEFAULT_SANDBOX_UID, 1, Integer.MAX_VALUE, problems),
+        (int) number(json, "sandboxGid", DEFAULT_SANDBOX_GID, 1, Integer.MAX_VALUE, problems),
+        (int) number(json, "maxConcurrent", DEFAULT_MAX_CONCURRENT, 1, 100_000, problems),
+        number(json, "reportIntervalMs", DEFAULT_REPORT_INTERVAL_MS, 10, 3_600_000, problems),
+        number(json, "defaultTimeoutMs", DEFAULT_TIMEOUT_MS, 1, 86_400_000, problems),
+        number(json, "maxOutputBytes", DEFAULT_MAX_OUTPUT_BYTES, 0, 1L << 30, problems),
+        number(json, "profileCacheMs", DEFAULT_PROFILE_CACHE_MS, 0, 86_400_000, problems),
+        number(json, "policyTimeoutMs", DEFAULT_POLICY_TIMEOUT_MS, 1, 600_000, problems),
+        number(json, "shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000, problems));
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid zygote configuration: " + String.join("; ", problems));
+    }
+    return config;
+  }
+
+  private static long number(JsonObject json, String key, long fallback, long min, long max, List<String> problems) {
+    Object value = json.getValue(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Number n) || n.doubleValue() != n.longValue()) {
+      problems.add(key + " must be an integer, got " + value);
+      return fallback;
+    }
+    long v = n.longValue();
+    if (v < min || v > max) {
+      // uid 0 is refused on purpose: sandboxed root must never be host root.
+      problems.add(key + " must be in [" + min + ", " + max + "], got " + v);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,269 @@
+package dev.phantom.zygote.bus;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.OutputChunk;
+import dev.phantom.api.v1.OutputStream;
+import dev.phantom.api.v1.RunEvent;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.proto.policy.v1.CompileProfileRequest;
+import dev.phantom.proto.policy.v1.CompiledProfile;
+import dev.phantom.proto.zygote.v1.CancelRun;
+import dev.phantom.proto.zygote.v1.NodeReport;
+import dev.phantom.proto.zygote.v1.SpawnRequest;
+import dev.phantom.support.PhantomException;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
+import dev.phantom.zygote.ZygoteConfig;
+import dev.phantom.zygote.core.KillReason;
+import dev.phantom.zygote.core.OutputSink;
+import dev.phantom.zygote.core.RunOutcome;
+import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxLauncher;
+import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.ZygoteException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Serves {@code Addresses.zygoteSpawn(nodeId)} and {@code Addresses.zygoteCancel(nodeId)}, and builds this
+ * node's {@link NodeReport}. Runs on the verticle's event loop; the spawn itself runs on a worker thread.
+ */
+public final class ZygoteBusEndpoint {
+
+  private final Vertx vertx;
+  private final Context context;
+  private final EventBus bus;
+  private final String nodeId;
+  private final String arch;
+  private final ZygoteConfig config;
+  private final SandboxLauncher launcher;
+  private final Optional<String> notReady;
+  private final InstantSource clock;
+  private final MeterRegistry meters;
+  private final Timer spawnLatency;
+  private final Timer runDuration;
+
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Map<String, RunState> runs = new ConcurrentHashMap<>();
+  private final Map<String, CachedProfile> profiles = new ConcurrentHashMap<>();
+  private List<MessageConsumer<Buffer>> consumers = List.of();
+
+  /**
+   * @param notReady why this node cannot spawn (bubblewrap missing), or empty
+   */
+  public ZygoteBusEndpoint(Vertx vertx, String nodeId, String arch, ZygoteConfig config, SandboxLauncher launcher,
+      Optional<String> notReady, MeterRegistry meters, InstantSource clock) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.bus = vertx.eventBus();
+    this.nodeId = nodeId;
+    this.arch = arch;
+    this.config = config;
+    this.launcher = launcher;
+    this.notReady = notReady;
+    this.clock = clock;
+    this.meters = meters;
+    this.spawnLatency = Timer.builder("phantom.zygote.spawn.latency")
+        .description("From a spawn request reaching the node to the sandboxed process existing")
+        .publishPercentileHistogram().register(meters);
+    this.runDuration = Timer.builder("phantom.zygote.run.duration")
+        .description("Wall-clock time of sandboxed runs").register(meters);
+    meters.gauge("phantom.zygote.running", inFlight);
+  }
+
+  /** Registers the spawn and cancel consumers. */
+  public Future<Void> register() {
+    MessageConsumer<Buffer> spawn = BusRpc.serve(bus, Addresses.zygoteSpawn(nodeId), SpawnRequest.parser(), this::spawn);
+    MessageConsumer<Buffer> cancel = BusRpc.listen(bus, Addresses.zygoteCancel(nodeId), CancelRun.parser(), this::cancel);
+    consumers = List.of(spawn, cancel);
+    return Future.all(spawn.completion(), cancel.completion()).mapEmpty();
+  }
+
+  public Future<Void> unregister() {
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
+  }
+
+  public NodeReport report() {
+    return NodeReport.newBuilder()
+        .setNodeId(nodeId)
+        .setSpawnAddress(Addresses.zygoteSpawn(nodeId))
+        .setRunning(inFlight.get())
+        .setCapacity(config.maxConcurrent())
+        .setArch(arch)
+        .setReady(notReady.isEmpty())
+        .setDetail(notReady.orElse(""))
+        .setSentAtUnixMs(clock.millis())
+        .build();
+  }
+
+  /** Runs of this node not yet finished (including those still fetching their profile). */
+  public int running() {
+    return inFlight.get();
+  }
+
+  Future<RunResult> spawn(SpawnRequest request) {
+    long receivedNanos = System.nanoTime();
+    if (notReady.isPresent()) {
+      rejected("not_ready");
+      return Future.failedFuture(PhantomException.failedPrecondition(notReady.get()));
+    }
+    if (request.getRunId().isEmpty()) {
+      return Future.failedFuture(PhantomException.invalidArgument("run_id is required"));
+    }
+    if (inFlight.incrementAndGet() > config.maxConcurrent()) {
+      inFlight.decrementAndGet();
+      rejected("capacity");
+      return Future.failedFuture(new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED,
+          "node " + nodeId + " already runs " + config.maxConcurrent() + " sandboxes"));
+    }
+    RunState state = new RunState();
+    if (runs.putIfAbsent(request.getRunId(), state) != null) {
+      inFlight.decrementAndGet();
+      return Future.failedFuture(PhantomException.invalidArgument("run " + request.getRunId() + " is already running on node " + nodeId));
+    }
+    Future<RunResult> result = profile(request.getProfile()).compose(compiled -> {
+      SandboxProfile profile = ProtoMapping.profile(compiled);
+      RunSpec spec = ProtoMapping.run(request, profile, config.defaultTimeoutMs(), config.maxOutputBytes());
+      String streamAddress = request.getStreamAddress();
+      OutputSink sink = streamAddress.isEmpty() ? null : streamTo(streamAddress);
+      return vertx.executeBlocking(() -> launch(state, profile, spec, sink), false)
+          .compose(running -> Future.fromCompletionStage(running.outcome(), context))
+          .map(outcome -> {
+            long queuedMicros = TimeUnit.NANOSECONDS.toMicros(state.launchedNanos - receivedNanos);
+            RunResult full = ProtoMapping.result(outcome, nodeId, profile.digest(), queuedMicros);
+            record(full, outcome);
+            if (sink == null) {
+              return full;
+            }
+            RunResult last = full.toBuilder().clearStdout().clearStderr().build();
+            BusRpc.send(bus, streamAddress, RunEvent.newBuilder().setExit(last).build());
+            return last;
+          });
+    });
+    return result
+        .recover(failure -> Future.failedFuture(toPhantom(failure)))
+        .andThen(done -> {
+          runs.remove(request.getRunId(), state);
+          inFlight.decrementAndGet();
+        });
+  }
+
+  private SandboxLauncher.Running launch(RunState state, SandboxProfile profile, RunSpec spec, OutputSink sink) {
+    state.launchedNanos = System.nanoTime();
+    SandboxLauncher.Running running = launcher.launch(profile, spec, sink);
+    synchronized (state) {
+      state.running = running;
+      if (state.cancelled) {
+        running.kill(KillReason.CANCELLED);
+      }
+    }
+    return running;
+  }
+
+  void cancel(CancelRun cancel) {
+    RunState state = runs.get(cancel.getRunId());
+    if (state == null) {
+      return; // already finished, or never here: cancelling is idempotent
+    }
+    synchronized (state) {
+      state.cancelled = true;
+      if (state.running != null) {
+        state.running.kill(KillReason.CANCELLED);
+      }
+    }
+  }
+
+  /** Kills every run (the node is stopping); their replies still go out with status KILLED. */
+  public void killAll() {
+    runs.values().forEach(state -> {
+      synchronized (state) {
+        state.cancelled = true;
+        if (state.running != null) {
+          state.running.kill(KillReason.SHUTDOWN);
+        }
+      }
+    });
+  }
+
+  private OutputSink streamTo(String address) {
+    return (stream, data) -> {
+      RunEvent event = RunEvent.newBuilder().setOutput(OutputChunk.newBuilder()
+          .setStream(stream == OutputSink.Stream.STDOUT ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR)
+          .setData(ByteString.copyFrom(data))).build();
+      // Reader threads hand chunks to the event loop in order; the exit event is queued after them.
+      context.runOnContext(v -> BusRpc.send(bus, address, event));
+    };
+  }
+
+  private Future<CompiledProfile> profile(String name) {
+    if (name.isEmpty()) {
+      return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
+    }
+    long now = clock.millis();
+    CachedProfile cached = profiles.get(name);
+    if (cached != null && now - cached.fetchedAtMs < config.profileCacheMs()) {
+      return cached.profile;
+    }
+    Future<CompiledProfile> fetched = BusRpc.request(bus, Addresses.POLICY_COMPILE,
+        CompileProfileRequest.newBuilder().setProfile(name).setArch(arch).build(),
+        CompiledProfile.parser(), config.policyTimeoutMs());
+    CachedProfile entry = new CachedProfile(fetched, now);
+    profiles.put(name, entry);
+    // Failures (unknown profile, compiler down) are not cached: the next request asks again.
+    fetched.onFailure(e -> profiles.remove(name, entry));
+    return fetched;
+  }
+
+  private void record(RunResult result, RunOutcome outcome) {
+    Counter.builder("phantom.zygote.runs").tag("status", outcome.status().name().toLowerCase())
+        .description("Finished runs by status").register(meters).increment();
+    if (outcome.spawnMicros() >= 0) {
+      spawnLatency.record(Duration.ofNanos(result.getTimings().getSpawnMicros() * 1000));
+    }
+    runDuration.record(Duration.ofNanos(outcome.wallMicros() * 1000));
+  }
+
+  private void rejected(String reason) {
+    Counter.builder("phantom.zygote.rejected").tag("reason", reason)
+        .description("Spawn requests refused before a sandbox was attempted").register(meters).increment();
+  }
+
+  static PhantomException toPhantom(Throwable failure) {
+    if (failure instanceof PhantomException p) {
+      return p;
+    }
+    if (failure instanceof ZygoteException z) {
+      return switch (z.reason()) {
+        case INVALID_REQUEST -> PhantomException.invalidArgument(z.getMessage());
+        case BUBBLEWRAP_MISSING -> PhantomException.failedPrecondition(z.getMessage());
+        case AT_CAPACITY -> new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, z.getMessage());
+        case SPAWN, STOPPING -> PhantomException.unavailable(z.getMessage());
+      };
+    }
+    return PhantomException.internal(String.valueOf(failure));
+  }
+
+  private static final class RunState {
+    volatile long launchedNanos;
+    SandboxLauncher.Running running;
+    boolean cancelled;
+  }
+
+  private record CachedProfile(Future<CompiledProfile> profile, long fetchedAtMs) {}
+}

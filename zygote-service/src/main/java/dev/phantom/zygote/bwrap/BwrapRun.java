@@ -1,0 +1,253 @@
+package dev.phantom.zygote.bwrap;
+
+import dev.phantom.zygote.core.BwrapStatus;
+import dev.phantom.zygote.core.KillReason;
+import dev.phantom.zygote.core.OutputBudget;
+import dev.phantom.zygote.core.OutputSink;
+import dev.phantom.zygote.core.Outcomes;
+import dev.phantom.zygote.core.RunOutcome;
+import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxLauncher;
+import dev.phantom.zygote.core.Termination;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** One started bubblewrap process: its readers, its waiter, its timeout. */
+final class BwrapRun implements SandboxLauncher.Running {
+
+  private static final Logger LOG = Logger.getLogger(BwrapRun.class.getName());
+
+  private final BwrapLauncher launcher;
+  private final LibC libc;
+  private final RunSpec spec;
+  private final int pid;
+  private final long startNanos;
+  private final int stdinFd;
+  private final int stdoutFd;
+  private final int stderrFd;
+  private final int statusFd;
+  private final OutputSink sink;
+  private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+
+  private final Object lock = new Object();
+  // Guarded by lock: once the process has exited (but before it is reaped) no signal is sent, so a kill
+  // can never hit a recycled pid.
+  private boolean exited;
+  private KillReason killReason;
+
+  private volatile long childStartedNanos;
+  private ScheduledFuture<?> timeout;
+
+  BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
+      int stderrFd, int statusFd, OutputSink sink) {
+    this.launcher = launcher;
+    this.libc = libc;
+    this.spec = spec;
+    this.pid = pid;
+    this.startNanos = startNanos;
+    this.stdinFd = stdinFd;
+    this.stdoutFd = stdoutFd;
+    this.stderrFd = stderrFd;
+    this.statusFd = statusFd;
+    this.sink = sink;
+  }
+
+  /** The bubblewrap (or setpriv, which execs it) process id on the host. */
+  int pid() {
+    return pid;
+  }
+
+  @Override
+  public String runId() {
+    return spec.runId();
+  }
+
+  @Override
+  public CompletionStage<RunOutcome> outcome() {
+    return outcome;
+  }
+
+  @Override
+  public void kill(KillReason reason) {
+    synchronized (lock) {
+      if (exited) {
+        return;
+      }
+      if (killReason == null) {
+        killReason = reason;
+      }
+      // bwrap was started with --die-with-parent and --unshare-pid: its death takes the whole pid namespace.
+      libc.kill(pid, LibC.SIGKILL);
+    }
+  }
+
+  void start(ExecutorService io, ScheduledExecutorService timer) {
+    CompletableFuture<Captured> out = CompletableFuture.supplyAsync(() -> drain(stdoutFd, OutputSink.Stream.STDOUT), io);
+    CompletableFuture<Captured> err = CompletableFuture.supplyAsync(() -> drain(stderrFd, OutputSink.Stream.STDERR), io);
+    CompletableFuture<BwrapStatus> status = CompletableFuture.supplyAsync(this::readStatus, io);
+    if (spec.stdin().length == 0) {
+      libc.close(stdinFd);
+    } else {
+      io.execute(this::feedStdin);
+    }
+    timeout = timer.schedule(() -> kill(KillReason.TIMEOUT), spec.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    io.execute(() -> {
+      try {
+        complete(waitForExit(), out.join(), err.join(), status.join());
+      } catch (RuntimeException | Error e) {
+        LOG.log(Level.SEVERE, "run " + spec.runId() + " failed in the zygote", e);
+        outcome.completeExceptionally(e);
+      } finally {
+        launcher.finished(this);
+      }
+    });
+  }
+
+  private Termination waitForExit() {
+    jnr.ffi.Pointer info = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), LibC.SIGINFO_SIZE);
+    // Wait without reaping first, so that kill() can be fenced off before the pid may be reused.
+    while (libc.waitid(LibC.P_PID, pid, info, LibC.WEXITED | LibC.WNOWAIT) != 0) {
+      if (LibC.errno() != LibC.EINTR) {
+        throw new IllegalStateException("waitid(" + pid + ") failed: errno " + LibC.errno());
+      }
+    }
+    synchronized (lock) {
+      exited = true;
+    }
+    timeout.cancel(false);
+    int[] status = new int[1];
+    while (libc.waitpid(pid, status, 0) < 0) {
+      if (LibC.errno() != LibC.EINTR) {
+        throw new IllegalStateException("waitpid(" + pid + ") failed: errno " + LibC.errno());
+      }
+    }
+    return Termination.fromWaitStatus(status[0]);
+  }
+
+  private void complete(Termination bwrap, Captured out, Captured err, BwrapStatus status) {
+    long endNanos = System.nanoTime();
+    long started = childStartedNanos;
+    KillReason killedBy;
+    synchronized (lock) {
+      killedBy = killReason;
+    }
+    Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head, spec.timeout());
+    Termination termination = status.exitCode().isPresent() && bwrap instanceof Termination.Exited
+        ? new Termination.Exited(status.exitCode().getAsInt())
+        : bwrap;
+    outcome.complete(new RunOutcome(
+        verdict.status(),
+        termination,
+        out.bytes,
+        err.bytes,
+        out.truncated,
+        err.truncated,
+        started == 0 ? -1 : (started - startNanos) / 1000,
+        (endNanos - (started == 0 ? startNanos : started)) / 1000,
+        verdict.message()));
+  }
+
+  /**
+   * @param bytes what is kept for the result (nothing when streaming: the chunks went out already)
+   * @param head the first bytes in every case, so bubblewrap's own error can be told even when streaming
+   */
+  private record Captured(byte[] bytes, boolean truncated, byte[] head) {}
+
+  /** bubblewrap's setup errors are one or two short lines at the start of stderr. */
+  private static final int DIAGNOSTIC_HEAD_BYTES = 4096;
+
+  private Captured drain(int fd, OutputSink.Stream stream) {
+    OutputBudget budget = new OutputBudget(spec.maxOutputBytes());
+    BoundedBuffer kept = sink == null ? new BoundedBuffer(spec.maxOutputBytes()) : null;
+    BoundedBuffer head = sink == null ? null : new BoundedBuffer(DIAGNOSTIC_HEAD_BYTES);
+    byte[] chunk = new byte[BwrapLauncher.CHUNK];
+    try {
+      while (true) {
+        long n = libc.read(fd, chunk, chunk.length);
+        if (n == 0) {
+          break;
+        }
+        if (n < 0) {
+          if (LibC.errno() == LibC.EINTR) {
+            continue;
+          }
+          LOG.warning("run " + spec.runId() + ": reading " + stream + " failed: errno " + LibC.errno());
+          break;
+        }
+        int keep = budget.admit((int) n);
+        if (keep == 0) {
+          continue;
+        }
+        if (sink != null) {
+          sink.chunk(stream, Arrays.copyOf(chunk, keep));
+          head.append(chunk, Math.min(keep, DIAGNOSTIC_HEAD_BYTES - head.size()));
+        } else {
+          kept.append(chunk, keep);
+        }
+      }
+    } finally {
+      libc.close(fd);
+    }
+    byte[] bytes = kept == null ? new byte[0] : kept.toByteArray();
+    return new Captured(bytes, budget.truncated(), head == null ? bytes : head.toByteArray());
+  }
+
+  private BwrapStatus readStatus() {
+    StringBuilder text = new StringBuilder();
+    byte[] chunk = new byte[4096];
+    try {
+      while (true) {
+        long n = libc.read(statusFd, chunk, chunk.length);
+        if (n < 0 && LibC.errno() == LibC.EINTR) {
+          continue;
+        }
+        if (n <= 0) {
+          break;
+        }
+        if (text.length() < 64 * 1024) {
+          text.append(new String(chunk, 0, (int) n, StandardCharsets.UTF_8));
+        }
+        if (childStartedNanos == 0 && BwrapStatus.parse(text.toString()).childPid().isPresent()) {
+          childStartedNanos = System.nanoTime();
+        }
+      }
+    } finally {
+      libc.close(statusFd);
+    }
+    return BwrapStatus.parse(text.toString());
+  }
+
+  private void feedStdin() {
+    byte[] data = spec.stdin();
+    int off = 0;
+    try {
+      while (off < data.length) {
+        // Slices of one pipe buffer: a write returns after what fits, so no large copy is repeated.
+        byte[] slice = Arrays.copyOfRange(data, off, Math.min(data.length, off + BwrapLauncher.CHUNK));
+        long n = libc.write(stdinFd, slice, slice.length);
+        if (n < 0) {
+          int errno = LibC.errno();
+          if (errno == LibC.EINTR) {
+            continue;
+          }
+          // EPIPE: the command closed stdin or ended without reading it all, which is its right.
+          if (errno != LibC.EPIPE) {
+            LOG.fine("run " + spec.runId() + ": writing stdin failed: errno " + errno);
+          }
+          return;
+        }
+        off += (int) n;
+      }
+    } finally {
+      libc.close(stdinFd);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package dev.phantom.zygote.bwrap;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+
+/**
+ * The few libc calls the launcher needs. jnr-posix's {@code posix_spawnp} cannot close inherited
+ * descriptors or reset signal dispositions in the child, so the spawn is called directly.
+ */
+public interface LibC {
+
+  int O_CLOEXEC = 0x80000;
+  int EINTR = 4;
+  int EPIPE = 32;
+  int SIGKILL = 9;
+  int P_PID = 1;
+  int WEXITED = 4;
+  int WNOWAIT = 0x01000000;
+  short POSIX_SPAWN_SETSIGDEF = 0x04;
+  short POSIX_SPAWN_SETSIGMASK = 0x08;
+  /** Generous upper bounds of glibc's opaque types on 64-bit (80, 336 and 128 bytes). */
+  int FILE_ACTIONS_SIZE = 256;
+  int SPAWNATTR_SIZE = 512;
+  int SIGSET_SIZE = 256;
+  int SIGINFO_SIZE = 256;
+
+  int F_DUPFD_CLOEXEC = 1030;
+
+  int pipe2(@Out int[] fds, int flags);
+
+  int fcntl(int fd, int cmd, int arg);
+
+  int close(int fd);
+
+  long read(int fd, @Out byte[] buf, long count);
+
+  long write(int fd, @In byte[] buf, long count);
+
+  int kill(int pid, int signal);
+
+  int waitpid(int pid, @Out int[] status, int options);
+
+  int waitid(int idtype, int id, Pointer info, int options);
+
+  int geteuid();
+
+  int posix_spawn_file_actions_init(Pointer actions);
+
+  int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newfd);
+
+  /** glibc 2.34+: closes every descriptor >= {@code from} in the child, whatever its CLOEXEC flag. */
+  int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
+
+  int posix_spawn_file_actions_destroy(Pointer actions);
+
+  int posix_spawnattr_init(Pointer attr);
+
+  int posix_spawnattr_setflags(Pointer attr, short flags);
+
+  int posix_spawnattr_setsigdefault(Pointer attr, Pointer set);
+
+  int posix_spawnattr_setsigmask(Pointer attr, Pointer set);
+
+  int posix_spawnattr_destroy(Pointer attr);
+
+  int sigfillset(Pointer set);
+
+  int sigemptyset(Pointer set);
+
+  /** Returns 0 or an error number (not errno); argv and envp are NULL-terminated by jnr-ffi. */
+  int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, @In String[] argv, @In String[] envp);
+
+  /** The process-wide binding, loaded on first use. */
+  static LibC get() {
+    return Holder.LIBC;
+  }
+
+  /** errno of the calling thread's last call through this binding. */
+  static int errno() {
+    return jnr.ffi.Runtime.getRuntime(Holder.LIBC).getLastError();
+  }
+
+  /** Lazy holder: loading libc must not happen when the class is merely referenced. */
+  final class Holder {
+    private Holder() {}
+
+    static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+  }
+}

@@ -1,0 +1,30 @@
+package dev.phantom.zygote.core;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Starts sandboxes (the port the bus endpoint talks to; {@code bwrap.BwrapLauncher} is the real one).
+ * {@link #launch} blocks for the time of a process spawn (about a millisecond): call it off the event loop.
+ */
+public interface SandboxLauncher {
+
+  /**
+   * Starts {@code run} under {@code profile}. With a {@code sink}, output is handed to it and not kept in
+   * the outcome; without one (null), up to {@code run.maxOutputBytes()} per stream is kept.
+   *
+   * @throws ZygoteException when the sandbox cannot be attempted (invalid request, bubblewrap missing, spawn failure)
+   */
+  Running launch(SandboxProfile profile, RunSpec run, OutputSink sink);
+
+  /** A sandbox that was started. */
+  interface Running {
+
+    String runId();
+
+    /** Completes once the sandbox and every process in it are gone, and all output was read. */
+    CompletionStage<RunOutcome> outcome();
+
+    /** Kills the whole sandbox; the first reason given wins. Does nothing once it has ended. */
+    void kill(KillReason reason);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.phantom.zygote.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a compiled profile says about the sandbox, independent of the wire format.
+ *
+ * @param name profile name, for messages
+ * @param digest compiled policy digest, echoed in every result
+ * @param seccompBpf classic BPF {@code sock_filter} array in host byte order; empty means no filter
+ * @param mounts filesystem steps in order
+ * @param env environment of every run, before the request's own variables (kept sorted by name)
+ * @param hostname sandbox hostname; empty keeps bubblewrap's default
+ * @param cwd working directory inside the sandbox; empty keeps bubblewrap's default
+ * @param uid uid the command sees inside
+ * @param gid gid the command sees inside
+ * @param limits time and output limits
+ */
+public record SandboxProfile(
+    String name,
+    String digest,
+    byte[] seccompBpf,
+    List<Mount> mounts,
+    Map<String, String> env,
+    String hostname,
+    String cwd,
+    int uid,
+    int gid,
+    Limits limits) {
+
+  /** Largest seccomp program the kernel accepts: BPF_MAXINSNS (4096) instructions of 8 bytes. */
+  public static final int MAX_SECCOMP_BYTES = 4096 * 8;
+
+  public SandboxProfile {
+    Objects.requireNonNull(name, "name");
+    digest = digest == null ? "" : digest;
+    seccompBpf = seccompBpf == null ? new byte[0] : seccompBpf.clone();
+    mounts = List.copyOf(mounts);
+    env = Sorted.copy(env);
+    hostname = hostname == null ? "" : hostname;
+    cwd = cwd == null ? "" : cwd;
+    Objects.requireNonNull(limits, "limits");
+  }
+
+  @Override
+  public byte[] seccompBpf() {
+    return seccompBpf.clone();
+  }
+
+  /**
+   * Time and output limits of a profile.
+   *
+   * @param defaultTimeoutMs used when a request names none; 0 = the node's default
+   * @param maxTimeoutMs largest timeout a request may ask for; 0 = no profile maximum
+   * @param maxOutputBytes kept per stream (stdout, stderr); 0 = the node's default
+   */
+  public record Limits(long defaultTimeoutMs, long maxTimeoutMs, long maxOutputBytes) {}
+
+}
