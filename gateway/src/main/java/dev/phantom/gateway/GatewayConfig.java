@@ -1,7 +1,7 @@
 package dev.phantom.gateway;
 
+import dev.phantom.support.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,29 +21,13 @@ public record GatewayConfig(String host, int grpcPort, int httpPort, long spawnG
   public static final long DEFAULT_SPAWN_GRACE_MS = 15_000;
 
   public static GatewayConfig from(JsonObject json) {
-    List<String> problems = new ArrayList<>();
-    String host = json.getValue("host", DEFAULT_HOST) instanceof String s && !s.isBlank() ? s : null;
-    if (host == null) {
-      problems.add("host must be a non-empty string, got " + json.getValue("host"));
-    }
-    int grpcPort = port(json, "grpcPort", DEFAULT_GRPC_PORT, problems);
-    int httpPort = port(json, "httpPort", DEFAULT_HTTP_PORT, problems);
-    Object grace = json.getValue("spawnGraceMs", DEFAULT_SPAWN_GRACE_MS);
-    if (!(grace instanceof Number n) || n.longValue() <= 0) {
-      problems.add("spawnGraceMs must be a positive number, got " + grace);
-    }
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("gateway config: " + String.join("; ", problems));
-    }
-    return new GatewayConfig(host, grpcPort, httpPort, ((Number) grace).longValue());
-  }
-
-  private static int port(JsonObject json, String key, int fallback, List<String> problems) {
-    Object value = json.getValue(key, fallback);
-    if (!(value instanceof Number n) || n.intValue() < 0 || n.intValue() > 65535) {
-      problems.add(key + " must be a port number 0-65535, got " + value);
-      return fallback;
-    }
-    return n.intValue();
+    ConfigReader reader = new ConfigReader("gateway", json, List.of("host", "grpcPort", "httpPort", "spawnGraceMs"));
+    GatewayConfig config = new GatewayConfig(
+        reader.string("host", DEFAULT_HOST),
+        reader.port("grpcPort", DEFAULT_GRPC_PORT),
+        reader.port("httpPort", DEFAULT_HTTP_PORT),
+        reader.integer("spawnGraceMs", DEFAULT_SPAWN_GRACE_MS, 1, 600_000));
+    reader.validate();
+    return config;
   }
 }

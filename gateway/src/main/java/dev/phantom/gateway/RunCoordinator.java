@@ -11,6 +11,7 @@ import dev.phantom.proto.policy.v1.CompileProfileRequest;
 import dev.phantom.proto.policy.v1.CompiledProfile;
 import dev.phantom.proto.zygote.v1.CancelRun;
 import dev.phantom.proto.zygote.v1.SpawnRequest;
+import dev.phantom.support.HostArch;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
@@ -149,7 +150,7 @@ public final class RunCoordinator {
     if (cached != null && cached.expiresAtMs() > now && !cached.profile().failed()) {
       return cached.profile();
     }
-    CompileProfileRequest request = CompileProfileRequest.newBuilder().setProfile(name).setArch(hostArch()).build();
+    CompileProfileRequest request = CompileProfileRequest.newBuilder().setProfile(name).setArch(HostArch.current()).build();
     Future<CompiledProfile> lookup = BusRpc.request(bus, Addresses.POLICY_COMPILE, request,
         CompiledProfile.parser(), CONTROL_TIMEOUT_MS);
     profiles.put(name, new CachedProfile(lookup, now + PROFILE_CACHE_MS));
@@ -201,14 +202,5 @@ public final class RunCoordinator {
         .build();
     metrics.record(request.getProfile(), done);
     return done;
-  }
-
-  static String hostArch() {
-    String arch = System.getProperty("os.arch");
-    return switch (arch) {
-      case "amd64", "x86_64" -> "x86_64";
-      case "aarch64", "arm64" -> "aarch64";
-      default -> arch;
-    };
   }
 }

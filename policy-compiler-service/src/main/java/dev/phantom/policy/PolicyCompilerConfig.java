@@ -1,9 +1,8 @@
 package dev.phantom.policy;
 
-import io.vertx.core.json.JsonArray;
+import dev.phantom.support.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -24,28 +23,9 @@ public record PolicyCompilerConfig(List<Path> profileDirs) {
 
   /** Reads and checks the config; throws with every problem listed. */
   public static PolicyCompilerConfig from(JsonObject json) {
-    List<String> problems = new ArrayList<>();
-    for (String key : json.fieldNames()) {
-      if (!KEYS.contains(key)) {
-        problems.add("unknown key '" + key + "'; known keys: " + String.join(", ", KEYS));
-      }
-    }
-    List<Path> dirs = new ArrayList<>();
-    Object raw = json.getValue(PROFILE_DIRS);
-    if (raw != null && !(raw instanceof JsonArray)) {
-      problems.add(PROFILE_DIRS + " must be a JSON array of directory paths");
-    } else if (raw instanceof JsonArray array) {
-      for (int i = 0; i < array.size(); i++) {
-        if (array.getValue(i) instanceof String s && !s.isBlank()) {
-          dirs.add(Path.of(s));
-        } else {
-          problems.add(PROFILE_DIRS + "[" + i + "] must be a non-empty string, not " + array.getValue(i));
-        }
-      }
-    }
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("invalid policy config: " + String.join("; ", problems));
-    }
+    ConfigReader reader = new ConfigReader("policy", json, KEYS);
+    List<Path> dirs = reader.strings(PROFILE_DIRS).stream().map(Path::of).toList();
+    reader.validate();
     return new PolicyCompilerConfig(dirs);
   }
 }

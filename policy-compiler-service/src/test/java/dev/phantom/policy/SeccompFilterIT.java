@@ -30,7 +30,7 @@ class SeccompFilterIT {
   @BeforeAll
   static void compile() throws IOException {
     SandboxHost.assumeBubblewrap();
-    String uname = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
+    String uname = dev.phantom.support.HostArch.current();
     Arch arch = Arch.fromUname(uname).orElseThrow(() -> new AssertionError("unsupported host arch " + uname));
     CompiledPolicy policy = new PolicyCompiler(ClasspathSyscalls.load()).compile(
         ProfileLoader.load(SeccompFilterIT.class.getClassLoader(), List.of()).get("python-dev"), arch);

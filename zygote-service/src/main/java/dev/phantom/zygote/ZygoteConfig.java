@@ -1,7 +1,7 @@
 package dev.phantom.zygote;
 
+import dev.phantom.support.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -46,47 +46,20 @@ public record ZygoteConfig(
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
-    List<String> problems = new ArrayList<>();
-    for (String key : json.fieldNames()) {
-      if (!KEYS.contains(key)) {
-        problems.add("unknown key '" + key + "' (known: " + String.join(", ", KEYS) + ")");
-      }
-    }
-    Object path = json.getValue("bwrapPath");
-    if (path != null && !(path instanceof String)) {
-      problems.add("bwrapPath must be a string");
-    }
+    ConfigReader reader = new ConfigReader("zygote", json, KEYS);
+    // uid and gid 0 are refused on purpose: sandboxed root must never be host root.
     ZygoteConfig config = new ZygoteConfig(
-        path instanceof String s && !s.isBlank() ? Optional.of(s) : Optional.empty(),
-        (int) number(json, "sandboxUid", DEFAULT_SANDBOX_UID, 1, Integer.MAX_VALUE, problems),
-        (int) number(json, "sandboxGid", DEFAULT_SANDBOX_GID, 1, Integer.MAX_VALUE, problems),
-        (int) number(json, "maxConcurrent", DEFAULT_MAX_CONCURRENT, 1, 100_000, problems),
-        number(json, "reportIntervalMs", DEFAULT_REPORT_INTERVAL_MS, 10, 3_600_000, problems),
-        number(json, "defaultTimeoutMs", DEFAULT_TIMEOUT_MS, 1, 86_400_000, problems),
-        number(json, "maxOutputBytes", DEFAULT_MAX_OUTPUT_BYTES, 0, 1L << 30, problems),
-        number(json, "profileCacheMs", DEFAULT_PROFILE_CACHE_MS, 0, 86_400_000, problems),
-        number(json, "policyTimeoutMs", DEFAULT_POLICY_TIMEOUT_MS, 1, 600_000, problems),
-        number(json, "shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000, problems));
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("invalid zygote configuration: " + String.join("; ", problems));
-    }
+        reader.optionalString("bwrapPath"),
+        (int) reader.integer("sandboxUid", DEFAULT_SANDBOX_UID, 1, Integer.MAX_VALUE),
+        (int) reader.integer("sandboxGid", DEFAULT_SANDBOX_GID, 1, Integer.MAX_VALUE),
+        (int) reader.integer("maxConcurrent", DEFAULT_MAX_CONCURRENT, 1, 100_000),
+        reader.integer("reportIntervalMs", DEFAULT_REPORT_INTERVAL_MS, 10, 3_600_000),
+        reader.integer("defaultTimeoutMs", DEFAULT_TIMEOUT_MS, 1, 86_400_000),
+        reader.integer("maxOutputBytes", DEFAULT_MAX_OUTPUT_BYTES, 0, 1L << 30),
+        reader.integer("profileCacheMs", DEFAULT_PROFILE_CACHE_MS, 0, 86_400_000),
+        reader.integer("policyTimeoutMs", DEFAULT_POLICY_TIMEOUT_MS, 1, 600_000),
+        reader.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000));
+    reader.validate();
     return config;
-  }
-
-  private static long number(JsonObject json, String key, long fallback, long min, long max, List<String> problems) {
-    Object value = json.getValue(key);
-    if (value == null) {
-      return fallback;
-    }
-    if (!(value instanceof Number n) || n.doubleValue() != n.longValue()) {
-      problems.add(key + " must be an integer, got " + value);
-      return fallback;
-    }
-    long v = n.longValue();
-    if (v < min || v > max) {
-      // uid 0 is refused on purpose: sandboxed root must never be host root.
-      problems.add(key + " must be in [" + min + ", " + max + "], got " + v);
-    }
-    return v;
   }
 }

@@ -1,5 +1,6 @@
 package dev.phantom.zygote;
 
+import dev.phantom.support.HostArch;
 import dev.phantom.support.ServiceContext;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
@@ -10,7 +11,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.Locale;
 import java.util.logging.Logger;
 
 /** Wiring of the zygote role: config, bubblewrap detection, the bus endpoint, the node report timer. */
@@ -28,16 +28,6 @@ public final class ZygoteVerticle extends VerticleBase {
     this.service = service;
   }
 
-  /** Kernel architecture name as the policy compiler expects it ("x86_64", "aarch64"). */
-  public static String arch() {
-    String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
-    return switch (arch) {
-      case "amd64", "x86_64" -> "x86_64";
-      case "aarch64", "arm64" -> "aarch64";
-      default -> arch;
-    };
-  }
-
   @Override
   public Future<?> start() {
     try {
@@ -52,7 +42,7 @@ public final class ZygoteVerticle extends VerticleBase {
       return new BwrapLauncher(installation, config.sandboxUid(), config.sandboxGid());
     }).compose(created -> {
       launcher = created;
-      endpoint = new ZygoteBusEndpoint(vertx, nodeId, arch(), config, launcher, launcher.installation().problem(),
+      endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, launcher.installation().problem(),
           service.meters(), InstantSource.system());
       return endpoint.register();
     }).onSuccess(v -> {

@@ -5,6 +5,7 @@ import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.SandboxApiGrpcClient;
 import dev.phantom.support.PhantomException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,6 +14,7 @@ import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A small client of {@code phantom.v1.SandboxApi} for the CLI and tests. Unlike the generated client
@@ -22,10 +24,12 @@ public final class SandboxClient {
 
   private final GrpcClient client;
   private final SocketAddress server;
+  private final Context context;
 
   public SandboxClient(Vertx vertx, SocketAddress server) {
     this.client = GrpcClient.client(vertx);
     this.server = server;
+    this.context = vertx.getOrCreateContext();
   }
 
   /** Parses {@code host:port}. */
@@ -43,19 +47,30 @@ public final class SandboxClient {
   }
 
   public Future<RunResult> run(RunRequest request) {
-    return client.request(server, SandboxApiGrpcClient.Run)
+    return onContext(() -> client.request(server, SandboxApiGrpcClient.Run)
         .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {}));
+        .compose(response -> collect(response, result -> {})));
   }
 
   /** Streams a run: {@code onEvent} sees every event; the future holds the exit. */
   public Future<RunResult> runStream(RunRequest request, Consumer<RunEvent> onEvent) {
-    return client.request(server, SandboxApiGrpcClient.RunStream)
+    return onContext(() -> client.request(server, SandboxApiGrpcClient.RunStream)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, onEvent))
         .compose(last -> last != null && last.hasExit()
             ? Future.succeededFuture(last.getExit())
-            : Future.failedFuture(PhantomException.internal("the stream ended without an exit event")));
+            : Future.failedFuture(PhantomException.internal("the stream ended without an exit event"))));
+  }
+
+  /**
+   * Starts a call on this client's own event loop. Called from any other thread, the response's
+   * callbacks would be scheduled onto a different loop than the connection's, and a reply that ends
+   * at once (an error status) could end before the handlers reading it were set.
+   */
+  private <T> Future<T> onContext(Supplier<Future<T>> call) {
+    Promise<T> outcome = Promise.promise();
+    context.runOnContext(v -> call.get().onComplete(outcome));
+    return outcome.future();
   }
 
   private static <T> Future<T> collect(GrpcClientResponse<?, T> response, Consumer<T> onMessage) {
