@@ -38,7 +38,9 @@ public final class GatewayVerticle extends VerticleBase {
     RunCoordinator coordinator = new RunCoordinator(vertx, config, new RunMetrics(context.meters()));
     coordinator.register();
 
-    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setScheduleDeadlineAutomatically(true));
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+        .setScheduleDeadlineAutomatically(true)
+        .setMaxMessageSize(config.maxMessageBytes()));
     new SandboxApiGrpcEndpoint(coordinator).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));

@@ -3,7 +3,6 @@ package dev.phantom.gateway;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
-import dev.phantom.gateway.core.TimeoutPolicy;
 import dev.phantom.proto.orchestrator.v1.NodeLost;
 import dev.phantom.proto.orchestrator.v1.PlaceRequest;
 import dev.phantom.proto.orchestrator.v1.Placement;
@@ -21,11 +20,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -46,6 +43,7 @@ public final class RunCoordinator {
   private final EventBus bus;
   private final GatewayConfig config;
   private final RunMetrics metrics;
+  private final SpawnPlanner planner;
   private final Map<String, CachedProfile> profiles = new HashMap<>();
   private final Map<String, Set<Promise<?>>> inFlightByNode = new HashMap<>();
 
@@ -59,6 +57,7 @@ public final class RunCoordinator {
     this.bus = vertx.eventBus();
     this.config = config;
     this.metrics = metrics;
+    this.planner = new SpawnPlanner(config.allowHostWorkspaces());
   }
 
   /** Listens for lost nodes, so that runs on them fail at once instead of at their timeout. */
@@ -108,35 +107,22 @@ public final class RunCoordinator {
   }
 
   private Future<Prepared> prepare(RunRequest request, String streamAddress) {
-    if (request.getProfile().isBlank()) {
-      return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
+    try {
+      SpawnPlanner.checkShape(request);
+    } catch (PhantomException e) {
+      return Future.failedFuture(e);
     }
-    if (request.getArgvCount() == 0 || request.getArgv(0).isEmpty()) {
-      return Future.failedFuture(PhantomException.invalidArgument("argv must name a command to run"));
-    }
+    String runId = streamAddress.isEmpty() ? UUID.randomUUID().toString() : runIdOf(streamAddress);
     return profile(request.getProfile()).compose(profile -> {
-      long timeoutMs;
+      SpawnRequest spawn;
       try {
-        Optional<Duration> requested = request.hasTimeout()
-            ? Optional.of(Duration.ofSeconds(request.getTimeout().getSeconds(), request.getTimeout().getNanos()))
-            : Optional.empty();
-        timeoutMs = TimeoutPolicy.resolve(requested, profile.getLimits().getDefaultTimeoutMs(),
-            profile.getLimits().getMaxTimeoutMs(), profile.getName());
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(PhantomException.invalidArgument(e.getMessage()));
+        spawn = planner.plan(request, profile, runId, streamAddress);
+      } catch (PhantomException e) {
+        return Future.failedFuture(e);
       }
-      SpawnRequest spawn = SpawnRequest.newBuilder()
-          .setRunId(streamAddress.isEmpty() ? UUID.randomUUID().toString() : runIdOf(streamAddress))
-          .setProfile(profile.getName())
-          .addAllArgv(request.getArgvList())
-          .setStdin(request.getStdin())
-          .putAllEnv(request.getEnvMap())
-          .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-          .setStreamAddress(streamAddress)
-          .build();
       return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE,
               PlaceRequest.newBuilder().setProfile(profile.getName()).build(), Placement.parser(), CONTROL_TIMEOUT_MS)
-          .map(placement -> new Prepared(spawn, placement, timeoutMs));
+          .map(placement -> new Prepared(spawn, placement, spawn.getTimeoutMs()));
     });
   }
 

@@ -10,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +69,8 @@ public final class LoadTest implements Callable<Integer> {
         Integer.parseInt(gateway.substring(colon + 1)), gateway.substring(0, colon));
     Vertx vertx = Vertx.vertx();
     try {
-      SandboxApiGrpcClient grpc = SandboxApiGrpcClient.create(GrpcClient.client(vertx), address);
+      SandboxApiGrpcClient grpc = SandboxApiGrpcClient.create(
+          GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(256L << 20)), address);
       // Calls start on one event loop, the connection's, so no reply event can outrun its handlers.
       Context context = vertx.getOrCreateContext();
       Function<RunRequest, Future<RunResult>> client = request -> {

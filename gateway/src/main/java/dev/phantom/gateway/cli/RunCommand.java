@@ -1,6 +1,7 @@
 package dev.phantom.gateway.cli;
 
 import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.ResourceLimits;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.gateway.GatewayVerticle;
@@ -12,7 +13,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +60,23 @@ final class RunCommand implements Callable<Integer> {
       description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
   String gateway;
 
+  @Option(names = "--workspace", paramLabel = "HOSTDIR",
+      description = "Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).")
+  Path workspace;
+
+  @Option(names = "--file", paramLabel = "LOCAL:SANDBOXPATH",
+      description = "Copy a local file into /workspace before the command starts (repeatable).")
+  List<String> files = new ArrayList<>();
+
+  @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit such as 256MiB or 1GiB (default: the profile's).")
+  String memory;
+
+  @Option(names = "--pids", paramLabel = "N", description = "Process limit (default: the profile's).")
+  Integer pids;
+
+  @Option(names = "--cpu", paramLabel = "CORES", description = "CPU limit in cores such as 0.5 or 500m (default: the profile's).")
+  String cpu;
+
   @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
   List<String> argv;
 
@@ -90,12 +111,34 @@ final class RunCommand implements Callable<Integer> {
     if (stdin) {
       request.setStdin(ByteString.readFrom(System.in));
     }
+    ResourceLimits.Builder limits = ResourceLimits.newBuilder();
+    if (memory != null) {
+      limits.setMemoryBytes(CliUnits.bytes(memory, "--memory", spec));
+    }
+    if (pids != null) {
+      limits.setPids(pids);
+    }
+    if (cpu != null) {
+      limits.setCpuMillicores(CliUnits.millicores(cpu, spec));
+    }
+    request.setLimits(limits);
+    for (String file : files) {
+      request.addFiles(CliUnits.workspaceFile(file, spec));
+    }
+    if (workspace != null) {
+      if (!Files.isDirectory(workspace)) {
+        throw new ParameterException(spec.commandLine(), "--workspace " + workspace + " is not a directory");
+      }
+      request.setHostWorkspace(workspace.toRealPath().toString());
+    }
     return request.build();
   }
 
   /** Embedded: loopback only, ports chosen by the kernel, so a second run never collides with the first. */
   private static JsonObject embeddedConfig() {
-    return new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0));
+    // The CLI's own mesh serves only this user, who may bind their own directories.
+    return new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0)
+        .put("allowHostWorkspaces", true));
   }
 
   private int run(Vertx vertx, SocketAddress server, RunRequest request) {

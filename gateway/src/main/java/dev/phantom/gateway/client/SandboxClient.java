@@ -11,6 +11,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Consumer;
@@ -26,8 +27,11 @@ public final class SandboxClient {
   private final SocketAddress server;
   private final Context context;
 
+  /** Results carry output and collected files: far more than gRPC's customary 4 MiB default. */
+  public static final long MAX_MESSAGE_BYTES = 256L << 20;
+
   public SandboxClient(Vertx vertx, SocketAddress server) {
-    this.client = GrpcClient.client(vertx);
+    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     this.server = server;
     this.context = vertx.getOrCreateContext();
   }

@@ -9,7 +9,9 @@ import com.google.protobuf.Duration;
 import dev.phantom.api.v1.OutputStream;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunStatus;
+import dev.phantom.api.v1.WorkspaceFile;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.testing.SandboxHost;
 import io.vertx.grpc.common.GrpcStatus;
@@ -183,6 +185,29 @@ class EmbeddedRunIT {
           assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
           assertThat(e.getMessage()).contains("timeout");
         });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"../escape.txt", "/etc/cron.d/x", "a/../../x"})
+  void workspacePathsThatLeaveTheWorkspaceAreInvalid(String path) {
+    RunRequest withFile = request("minimal", "true").toBuilder()
+        .addFiles(WorkspaceFile.newBuilder().setPath(path).setContent(ByteString.copyFromUtf8("x")))
+        .build();
+    RunRequest collecting = request("minimal", "true").toBuilder().addCollect(path).build();
+
+    for (RunRequest bad : List.of(withFile, collecting)) {
+      assertThatThrownBy(() -> mesh.run(bad)).isInstanceOfSatisfying(PhantomException.class, e -> {
+        assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+        assertThat(e.getMessage()).contains(path);
+      });
+    }
+  }
+
+  @Test
+  void aHostWorkspaceIsRefusedByAGatewayThatDoesNotAllowIt(@TempDir Path dir) {
+    assertThatThrownBy(() -> mesh.run(request("minimal", "true").toBuilder().setHostWorkspace(dir.toString()).build()))
+        .isInstanceOfSatisfying(PhantomException.class,
+            e -> assertThat(e.status()).isEqualTo(GrpcStatus.PERMISSION_DENIED));
   }
 
   @Test

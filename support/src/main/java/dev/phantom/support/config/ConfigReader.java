@@ -47,6 +47,19 @@ public final class ConfigReader {
     return v;
   }
 
+  /** {@code true} or {@code false}, or {@code fallback} when absent. */
+  public boolean bool(String key, boolean fallback) {
+    Object value = json.getValue(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Boolean b)) {
+      problems.add(key + " must be true or false, got " + value);
+      return fallback;
+    }
+    return b;
+  }
+
   /** A TCP port; 0 lets the kernel pick a free one. */
   public int port(String key, int fallback) {
     return (int) integer(key, fallback, 0, 65_535);
