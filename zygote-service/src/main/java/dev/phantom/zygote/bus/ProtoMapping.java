@@ -33,7 +33,7 @@ final class ProtoMapping {
         case KIND_DEV -> new Mount.Dev(m.getTarget());
         case KIND_SYMLINK -> new Mount.Symlink(m.getSource(), m.getTarget());
         case KIND_DIR -> new Mount.Dir(m.getTarget());
-        case KIND_UNSPECIFIED, UNRECOGNIZED -> throw PhantomException.internal(
+        case KIND_WORKSPACE, KIND_UNSPECIFIED, UNRECOGNIZED -> throw PhantomException.internal(
             "compiled profile " + p.getName() + " has mount #" + i + " (" + m.getTarget() + ") of unknown kind "
                 + m.getKindValue() + ": is this zygote older than the policy compiler?");
       });
