@@ -1,16 +1,15 @@
 package dev.phantom.gateway;
 
+import dev.phantom.api.v1.ListProfilesResponse;
+import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.proto.orchestrator.v1.NodeLost;
 import dev.phantom.proto.orchestrator.v1.PlaceRequest;
 import dev.phantom.proto.orchestrator.v1.Placement;
-import dev.phantom.proto.policy.v1.CompileProfileRequest;
-import dev.phantom.proto.policy.v1.CompiledProfile;
 import dev.phantom.proto.zygote.v1.CancelRun;
 import dev.phantom.proto.zygote.v1.SpawnRequest;
-import dev.phantom.support.HostArch;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
@@ -33,8 +32,6 @@ import java.util.function.Consumer;
  */
 public final class RunCoordinator {
 
-  /** Compiled profiles are looked up again after this long, so edited profiles are picked up. */
-  private static final long PROFILE_CACHE_MS = 10_000;
   private static final long CONTROL_TIMEOUT_MS = 5_000;
   /** After the node's reply, how long a streamed run's final event may still be on its way. */
   private static final long EXIT_EVENT_GRACE_MS = 5_000;
@@ -44,10 +41,8 @@ public final class RunCoordinator {
   private final GatewayConfig config;
   private final RunMetrics metrics;
   private final SpawnPlanner planner;
-  private final Map<String, CachedProfile> profiles = new HashMap<>();
+  private final ProfileDirectory profiles;
   private final Map<String, Set<Promise<?>>> inFlightByNode = new HashMap<>();
-
-  private record CachedProfile(Future<CompiledProfile> profile, long expiresAtMs) {}
 
   /** What a validated, placed run needs to start. */
   private record Prepared(SpawnRequest spawn, Placement placement, long timeoutMs) {}
@@ -58,6 +53,7 @@ public final class RunCoordinator {
     this.config = config;
     this.metrics = metrics;
     this.planner = new SpawnPlanner(config.allowHostWorkspaces());
+    this.profiles = new ProfileDirectory(bus);
   }
 
   /** Listens for lost nodes, so that runs on them fail at once instead of at their timeout. */
@@ -71,6 +67,22 @@ public final class RunCoordinator {
     return prepare(request, "")
         .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
         .map(result -> finish(request, result, startNanos));
+  }
+
+  /** Runs a program given as source, through the same path as {@link #run}. */
+  public Future<RunResult> runCode(RunCodeRequest request, Future<Void> cancelled) {
+    RunRequest run;
+    try {
+      run = CodeRuns.toRunRequest(request);
+    } catch (PhantomException e) {
+      return Future.failedFuture(e);
+    }
+    return run(run, cancelled);
+  }
+
+  /** What each profile offers, and the languages RunCode knows. */
+  public Future<ListProfilesResponse> listProfiles() {
+    return profiles.all().map(CodeRuns::describe);
   }
 
   /**
@@ -113,7 +125,7 @@ public final class RunCoordinator {
       return Future.failedFuture(e);
     }
     String runId = streamAddress.isEmpty() ? UUID.randomUUID().toString() : runIdOf(streamAddress);
-    return profile(request.getProfile()).compose(profile -> {
+    return profiles.get(request.getProfile()).compose(profile -> {
       SpawnRequest spawn;
       try {
         spawn = planner.plan(request, profile, runId, streamAddress);
@@ -128,20 +140,6 @@ public final class RunCoordinator {
 
   private static String runIdOf(String streamAddress) {
     return streamAddress.substring(streamAddress.lastIndexOf('.') + 1);
-  }
-
-  private Future<CompiledProfile> profile(String name) {
-    long now = System.currentTimeMillis();
-    CachedProfile cached = profiles.get(name);
-    if (cached != null && cached.expiresAtMs() > now && !cached.profile().failed()) {
-      return cached.profile();
-    }
-    CompileProfileRequest request = CompileProfileRequest.newBuilder().setProfile(name).setArch(HostArch.current()).build();
-    Future<CompiledProfile> lookup = BusRpc.request(bus, Addresses.POLICY_COMPILE, request,
-        CompiledProfile.parser(), CONTROL_TIMEOUT_MS);
-    profiles.put(name, new CachedProfile(lookup, now + PROFILE_CACHE_MS));
-    lookup.onFailure(failure -> profiles.remove(name));
-    return lookup;
   }
 
   private Future<RunResult> spawn(Prepared prepared) {

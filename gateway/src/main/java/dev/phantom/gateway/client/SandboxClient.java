@@ -1,5 +1,8 @@
 package dev.phantom.gateway.client;
 
+import dev.phantom.api.v1.ListProfilesRequest;
+import dev.phantom.api.v1.ListProfilesResponse;
+import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
@@ -53,6 +56,18 @@ public final class SandboxClient {
   public Future<RunResult> run(RunRequest request) {
     return onContext(() -> client.request(server, SandboxApiGrpcClient.Run)
         .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})));
+  }
+
+  public Future<RunResult> runCode(RunCodeRequest request) {
+    return onContext(() -> client.request(server, SandboxApiGrpcClient.RunCode)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})));
+  }
+
+  public Future<ListProfilesResponse> listProfiles() {
+    return onContext(() -> client.request(server, SandboxApiGrpcClient.ListProfiles)
+        .compose(call -> call.send(ListProfilesRequest.getDefaultInstance()))
         .compose(response -> collect(response, result -> {})));
   }
 

@@ -1,5 +1,8 @@
 package dev.phantom.gateway.grpc;
 
+import dev.phantom.api.v1.ListProfilesRequest;
+import dev.phantom.api.v1.ListProfilesResponse;
+import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
@@ -32,6 +35,21 @@ public final class SandboxApiGrpcEndpoint {
   public void bind(GrpcServer server) {
     server.callHandler(SandboxApiGrpcService.Run, this::run);
     server.callHandler(SandboxApiGrpcService.RunStream, this::runStream);
+    server.callHandler(SandboxApiGrpcService.RunCode, this::runCode);
+    server.callHandler(SandboxApiGrpcService.ListProfiles, this::listProfiles);
+  }
+
+  private void runCode(GrpcServerRequest<RunCodeRequest, RunResult> call) {
+    Promise<Void> cancelled = cancellationOf(call);
+    whenReceived(call, request -> coordinator.runCode(request, cancelled.future()).onComplete(
+        result -> call.response().end(result),
+        failure -> fail(call.response(), failure)));
+  }
+
+  private void listProfiles(GrpcServerRequest<ListProfilesRequest, ListProfilesResponse> call) {
+    whenReceived(call, request -> coordinator.listProfiles().onComplete(
+        profiles -> call.response().end(profiles),
+        failure -> fail(call.response(), failure)));
   }
 
   private void run(GrpcServerRequest<RunRequest, RunResult> call) {

@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
+import dev.phantom.api.v1.Language;
+import dev.phantom.api.v1.ListProfilesResponse;
 import dev.phantom.api.v1.OutputStream;
+import dev.phantom.api.v1.ProfileInfo;
+import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunRequest;
@@ -208,6 +212,29 @@ class EmbeddedRunIT {
     assertThatThrownBy(() -> mesh.run(request("minimal", "true").toBuilder().setHostWorkspace(dir.toString()).build()))
         .isInstanceOfSatisfying(PhantomException.class,
             e -> assertThat(e.status()).isEqualTo(GrpcStatus.PERMISSION_DENIED));
+  }
+
+  @Test
+  void listProfilesNamesTheProfilesAndLanguages() {
+    ListProfilesResponse profiles = EmbeddedMesh.await(mesh.client.listProfiles());
+
+    assertThat(profiles.getProfilesList()).extracting(ProfileInfo::getName).contains("minimal", "python-dev");
+    assertThat(profiles.getProfilesList()).allSatisfy(profile -> {
+      assertThat(profile.getMaxTimeout().getSeconds()).isPositive();
+      assertThat(profile.getNetwork()).isFalse();
+    });
+    assertThat(profiles.getLanguagesList()).extracting(Language::getName).contains("python", "node", "sh");
+  }
+
+  @Test
+  void runCodeInAnUnknownLanguageIsInvalid() {
+    RunCodeRequest cobol = RunCodeRequest.newBuilder().setLanguage("cobol").setSource("DISPLAY 'HI'.").build();
+
+    assertThatThrownBy(() -> EmbeddedMesh.await(mesh.client.runCode(cobol)))
+        .isInstanceOfSatisfying(PhantomException.class, e -> {
+          assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+          assertThat(e.getMessage()).contains("cobol", "python");
+        });
   }
 
   @Test
