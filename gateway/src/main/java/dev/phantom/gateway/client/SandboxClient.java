@@ -7,6 +7,7 @@ import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.SandboxApiGrpcClient;
+import dev.phantom.gateway.SandboxOperations;
 import dev.phantom.support.PhantomException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -24,7 +25,7 @@ import java.util.function.Supplier;
  * A small client of {@code phantom.v1.SandboxApi} for the CLI and tests. Unlike the generated client
  * it keeps the server's status message, so a failure reads as the server wrote it.
  */
-public final class SandboxClient {
+public final class SandboxClient implements SandboxOperations {
 
   private final GrpcClient client;
   private final SocketAddress server;
@@ -53,18 +54,21 @@ public final class SandboxClient {
     }
   }
 
+  @Override
   public Future<RunResult> run(RunRequest request) {
     return onContext(() -> client.request(server, SandboxApiGrpcClient.Run)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, result -> {})));
   }
 
+  @Override
   public Future<RunResult> runCode(RunCodeRequest request) {
     return onContext(() -> client.request(server, SandboxApiGrpcClient.RunCode)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, result -> {})));
   }
 
+  @Override
   public Future<ListProfilesResponse> listProfiles() {
     return onContext(() -> client.request(server, SandboxApiGrpcClient.ListProfiles)
         .compose(call -> call.send(ListProfilesRequest.getDefaultInstance()))
@@ -72,6 +76,7 @@ public final class SandboxClient {
   }
 
   /** Streams a run: {@code onEvent} sees every event; the future holds the exit. */
+  @Override
   public Future<RunResult> runStream(RunRequest request, Consumer<RunEvent> onEvent) {
     return onContext(() -> client.request(server, SandboxApiGrpcClient.RunStream)
         .compose(call -> call.send(request))
