@@ -1,8 +1,12 @@
 package dev.phantom.gateway;
 
+import dev.phantom.gateway.core.ApiKeys;
 import dev.phantom.support.config.ConfigReader;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The gateway's settings (section {@code gateway} of the node config).
@@ -17,27 +21,57 @@ import java.util.List;
  *     such as the CLI's own embedded mesh (default false)
  * @param maxMessageBytes largest gRPC message in either direction: requests carry files, results
  *     carry output and collected files (default {@value #DEFAULT_MAX_MESSAGE_BYTES})
+ * @param apiKeys accepted keys, by name and SHA-256 ({@code apiKeys: [{name, sha256}]}); none means
+ *     every caller is anonymous, which the gateway allows only on loopback unless {@code allowAnonymous}
+ * @param allowAnonymous serve without API keys on a non-loopback address (default false)
+ * @param rateLimitPerSecond requests a second per caller (key, or remote address when anonymous);
+ *     0 disables (default {@value #DEFAULT_RATE_LIMIT_PER_SECOND})
+ * @param rateLimitBurst requests a caller may send at once (default {@value #DEFAULT_RATE_LIMIT_BURST})
  */
 public record GatewayConfig(String host, int grpcPort, int httpPort, long spawnGraceMs, boolean allowHostWorkspaces,
-    long maxMessageBytes) {
+    long maxMessageBytes, ApiKeys apiKeys, boolean allowAnonymous, long rateLimitPerSecond, long rateLimitBurst) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_GRPC_PORT = 50051;
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final long DEFAULT_SPAWN_GRACE_MS = 15_000;
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 64L << 20;
+  public static final long DEFAULT_RATE_LIMIT_PER_SECOND = 100;
+  public static final long DEFAULT_RATE_LIMIT_BURST = 200;
 
   public static GatewayConfig from(JsonObject json) {
-    ConfigReader reader = new ConfigReader("gateway", json,
-        List.of("host", "grpcPort", "httpPort", "spawnGraceMs", "allowHostWorkspaces", "maxMessageBytes"));
+    ConfigReader reader = new ConfigReader("gateway", json, List.of("host", "grpcPort", "httpPort", "spawnGraceMs",
+        "allowHostWorkspaces", "maxMessageBytes", "apiKeys", "allowAnonymous", "rateLimitPerSecond", "rateLimitBurst"));
+    List<ApiKeys.ApiKey> keys = new ArrayList<>();
+    for (JsonObject key : reader.objects("apiKeys")) {
+      String name = key.getValue("name") instanceof String s && !s.isBlank() ? s : null;
+      String digest = key.getValue("sha256") instanceof String s ? s.toLowerCase(Locale.ROOT) : "";
+      if (name == null || !digest.matches("[0-9a-f]{64}")) {
+        reader.problem("apiKeys entries need a name and the key's sha256 as 64 hex digits (phantom keygen prints both)");
+      } else {
+        keys.add(new ApiKeys.ApiKey(name, HexFormat.of().parseHex(digest)));
+      }
+    }
     GatewayConfig config = new GatewayConfig(
         reader.string("host", DEFAULT_HOST),
         reader.port("grpcPort", DEFAULT_GRPC_PORT),
         reader.port("httpPort", DEFAULT_HTTP_PORT),
         reader.integer("spawnGraceMs", DEFAULT_SPAWN_GRACE_MS, 1, 600_000),
         reader.bool("allowHostWorkspaces", false),
-        reader.integer("maxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, 1 << 16, 1L << 30));
+        reader.integer("maxMessageBytes", DEFAULT_MAX_MESSAGE_BYTES, 1 << 16, 1L << 30),
+        new ApiKeys(keys),
+        reader.bool("allowAnonymous", false),
+        reader.integer("rateLimitPerSecond", DEFAULT_RATE_LIMIT_PER_SECOND, 0, 1_000_000),
+        reader.integer("rateLimitBurst", DEFAULT_RATE_LIMIT_BURST, 1, 1_000_000));
+    if (keys.isEmpty() && !config.allowAnonymous() && !isLoopback(config.host())) {
+      reader.problem("host " + config.host() + " is reachable from other machines but no apiKeys are configured: "
+          + "add apiKeys, or set allowAnonymous to serve anyone who can connect");
+    }
     reader.validate();
     return config;
+  }
+
+  static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
   }
 }

@@ -1,13 +1,17 @@
 package dev.phantom.gateway;
 
 import dev.phantom.api.v1.SandboxApiGrpcService;
+import dev.phantom.gateway.access.AccessControl;
+import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
+import dev.phantom.gateway.http.RestRoutes;
 import dev.phantom.support.ServiceContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
@@ -41,7 +45,10 @@ public final class GatewayVerticle extends VerticleBase {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
         .setScheduleDeadlineAutomatically(true)
         .setMaxMessageSize(config.maxMessageBytes()));
-    new SandboxApiGrpcEndpoint(coordinator).bind(grpc);
+    AccessControl access = new AccessControl(config.apiKeys(),
+        new TokenBuckets(config.rateLimitPerSecond(), config.rateLimitBurst()), context.meters());
+    ApiMetrics apiMetrics = new ApiMetrics(context.meters());
+    new SandboxApiGrpcEndpoint(coordinator, access, apiMetrics).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     grpc.addService(health);
@@ -50,8 +57,11 @@ public final class GatewayVerticle extends VerticleBase {
     Future<HttpServer> grpcListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
         .requestHandler(grpc)
         .listen(config.grpcPort());
+    Router router = HttpRoutes.create(vertx, context.meters());
+    new RestRoutes(coordinator, access, apiMetrics).mount(router, config.maxMessageBytes());
+    HttpRoutes.finish(router);
     Future<HttpServer> httpListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
-        .requestHandler(HttpRoutes.create(vertx, context.meters()))
+        .requestHandler(router)
         .listen(config.httpPort());
     return Future.all(grpcListening, httpListening).onSuccess(all -> {
       grpcHttpServer = grpcListening.result();

@@ -10,9 +10,30 @@ class GatewayConfigTest {
 
   @Test
   void defaultsAreLoopbackAndTheWellKnownPorts() {
-    assertThat(GatewayConfig.from(new JsonObject()))
-        .isEqualTo(new GatewayConfig("127.0.0.1", 50051, 8080, GatewayConfig.DEFAULT_SPAWN_GRACE_MS, false,
-            GatewayConfig.DEFAULT_MAX_MESSAGE_BYTES));
+    GatewayConfig config = GatewayConfig.from(new JsonObject());
+    assertThat(config.host()).isEqualTo("127.0.0.1");
+    assertThat(config.grpcPort()).isEqualTo(50051);
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.allowHostWorkspaces()).isFalse();
+    assertThat(config.apiKeys().isEmpty()).isTrue();
+  }
+
+  @Test
+  void anOpenAddressWithoutKeysIsRefused() {
+    assertThatThrownBy(() -> GatewayConfig.from(new JsonObject().put("host", "0.0.0.0")))
+        .hasMessageContaining("no apiKeys are configured");
+    GatewayConfig.from(new JsonObject().put("host", "0.0.0.0").put("allowAnonymous", true));
+    GatewayConfig withKey = GatewayConfig.from(new JsonObject().put("host", "0.0.0.0").put("apiKeys",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "ci")
+            .put("sha256", dev.phantom.gateway.core.ApiKeys.sha256Hex("k")))));
+    assertThat(withKey.apiKeys().match("k")).contains("ci");
+  }
+
+  @Test
+  void badKeysAreRefused() {
+    assertThatThrownBy(() -> GatewayConfig.from(new JsonObject().put("apiKeys",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "ci").put("sha256", "abc")))))
+        .hasMessageContaining("64 hex digits");
   }
 
   @Test

@@ -10,14 +10,30 @@ import io.vertx.grpc.common.GrpcStatus;
 public final class PhantomException extends RuntimeException {
 
   private final GrpcStatus status;
+  private final long retryAfterMs;
 
   public PhantomException(GrpcStatus status, String message) {
+    this(status, message, 0);
+  }
+
+  private PhantomException(GrpcStatus status, String message, long retryAfterMs) {
     super(message, null, false, false);
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
   }
 
   public GrpcStatus status() {
     return status;
+  }
+
+  /** When a retry may succeed, for Retry-After; 0 when unknown. */
+  public long retryAfterMs() {
+    return retryAfterMs;
+  }
+
+  /** RESOURCE_EXHAUSTED with a hint when to come back. */
+  public static PhantomException resourceExhausted(String message, long retryAfterMs) {
+    return new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, message, retryAfterMs);
   }
 
   public static PhantomException notFound(String message) {

@@ -16,6 +16,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Consumer;
@@ -30,14 +32,30 @@ public final class SandboxClient implements SandboxOperations {
   private final GrpcClient client;
   private final SocketAddress server;
   private final Context context;
+  private final String apiKey;
 
   /** Results carry output and collected files: far more than gRPC's customary 4 MiB default. */
   public static final long MAX_MESSAGE_BYTES = 256L << 20;
 
   public SandboxClient(Vertx vertx, SocketAddress server) {
+    this(vertx, server, null);
+  }
+
+  /** @param apiKey sent as {@code authorization: Bearer <key>} on every call; null sends none */
+  public SandboxClient(Vertx vertx, SocketAddress server, String apiKey) {
     this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     this.server = server;
     this.context = vertx.getOrCreateContext();
+    this.apiKey = apiKey;
+  }
+
+  private <Q, R> Future<GrpcClientRequest<Q, R>> call(ServiceMethod<R, Q> method) {
+    return client.request(server, method).map(request -> {
+      if (apiKey != null) {
+        request.headers().set("authorization", "Bearer " + apiKey);
+      }
+      return request;
+    });
   }
 
   /** Parses {@code host:port}. */
@@ -56,21 +74,21 @@ public final class SandboxClient implements SandboxOperations {
 
   @Override
   public Future<RunResult> run(RunRequest request) {
-    return onContext(() -> client.request(server, SandboxApiGrpcClient.Run)
+    return onContext(() -> call(SandboxApiGrpcClient.Run)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, result -> {})));
   }
 
   @Override
   public Future<RunResult> runCode(RunCodeRequest request) {
-    return onContext(() -> client.request(server, SandboxApiGrpcClient.RunCode)
+    return onContext(() -> call(SandboxApiGrpcClient.RunCode)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, result -> {})));
   }
 
   @Override
   public Future<ListProfilesResponse> listProfiles() {
-    return onContext(() -> client.request(server, SandboxApiGrpcClient.ListProfiles)
+    return onContext(() -> call(SandboxApiGrpcClient.ListProfiles)
         .compose(call -> call.send(ListProfilesRequest.getDefaultInstance()))
         .compose(response -> collect(response, result -> {})));
   }
@@ -78,7 +96,7 @@ public final class SandboxClient implements SandboxOperations {
   /** Streams a run: {@code onEvent} sees every event; the future holds the exit. */
   @Override
   public Future<RunResult> runStream(RunRequest request, Consumer<RunEvent> onEvent) {
-    return onContext(() -> client.request(server, SandboxApiGrpcClient.RunStream)
+    return onContext(() -> call(SandboxApiGrpcClient.RunStream)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, onEvent))
         .compose(last -> last != null && last.hasExit()

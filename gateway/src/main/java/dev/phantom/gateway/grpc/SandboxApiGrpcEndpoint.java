@@ -7,14 +7,19 @@ import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.SandboxApiGrpcService;
+import dev.phantom.gateway.ApiMetrics;
 import dev.phantom.gateway.RunCoordinator;
+import dev.phantom.gateway.access.AccessControl;
 import dev.phantom.support.PhantomException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,42 +32,81 @@ public final class SandboxApiGrpcEndpoint {
   private static final Logger LOG = Logger.getLogger(SandboxApiGrpcEndpoint.class.getName());
 
   private final RunCoordinator coordinator;
+  private final AccessControl access;
+  private final ApiMetrics metrics;
 
-  public SandboxApiGrpcEndpoint(RunCoordinator coordinator) {
+  public SandboxApiGrpcEndpoint(RunCoordinator coordinator, AccessControl access, ApiMetrics metrics) {
     this.coordinator = coordinator;
+    this.access = access;
+    this.metrics = metrics;
   }
 
   public void bind(GrpcServer server) {
-    server.callHandler(SandboxApiGrpcService.Run, this::run);
-    server.callHandler(SandboxApiGrpcService.RunStream, this::runStream);
-    server.callHandler(SandboxApiGrpcService.RunCode, this::runCode);
-    server.callHandler(SandboxApiGrpcService.ListProfiles, this::listProfiles);
+    server.callHandler(SandboxApiGrpcService.Run, admitted(this::run));
+    server.callHandler(SandboxApiGrpcService.RunStream, admitted(this::runStream));
+    server.callHandler(SandboxApiGrpcService.RunCode, admitted(this::runCode));
+    server.callHandler(SandboxApiGrpcService.ListProfiles, admitted(this::listProfiles));
   }
 
-  private void runCode(GrpcServerRequest<RunCodeRequest, RunResult> call) {
+  /** A call handler told how to report the call's end: the gRPC status name it ended with. */
+  private interface TimedHandler<Q, R> {
+    void handle(GrpcServerRequest<Q, R> call, Consumer<String> ended);
+  }
+
+  /**
+   * Checks the caller's key and rate before the call is handled, and times every call. A refused
+   * call is answered at once, without reading its request.
+   */
+  private <Q, R> Handler<GrpcServerRequest<Q, R>> admitted(TimedHandler<Q, R> handler) {
+    return call -> {
+      long start = System.nanoTime();
+      String method = call.methodName();
+      boolean[] recorded = new boolean[1];
+      Consumer<String> ended = status -> {
+        if (!recorded[0]) {
+          recorded[0] = true;
+          metrics.record("grpc", method, status, start);
+        }
+      };
+      call.response().exceptionHandler(failure -> ended.accept("CANCELLED"));
+      try {
+        access.admit(call.headers(), call.connection().remoteAddress().hostAddress(), "grpc");
+      } catch (PhantomException refused) {
+        ended.accept(fail(call.response(), refused));
+        return;
+      }
+      handler.handle(call, ended);
+    };
+  }
+
+  private void run(GrpcServerRequest<RunRequest, RunResult> call, Consumer<String> ended) {
     Promise<Void> cancelled = cancellationOf(call);
-    whenReceived(call, request -> coordinator.runCode(request, cancelled.future()).onComplete(
-        result -> call.response().end(result),
-        failure -> fail(call.response(), failure)));
+    whenReceived(call, ended, request -> reply(call, coordinator.run(request, cancelled.future()), ended));
   }
 
-  private void listProfiles(GrpcServerRequest<ListProfilesRequest, ListProfilesResponse> call) {
-    whenReceived(call, request -> coordinator.listProfiles().onComplete(
-        profiles -> call.response().end(profiles),
-        failure -> fail(call.response(), failure)));
-  }
-
-  private void run(GrpcServerRequest<RunRequest, RunResult> call) {
+  private void runCode(GrpcServerRequest<RunCodeRequest, RunResult> call, Consumer<String> ended) {
     Promise<Void> cancelled = cancellationOf(call);
-    whenReceived(call, request -> coordinator.run(request, cancelled.future()).onComplete(
-        result -> call.response().end(result),
-        failure -> fail(call.response(), failure)));
+    whenReceived(call, ended, request -> reply(call, coordinator.runCode(request, cancelled.future()), ended));
   }
 
-  private void runStream(GrpcServerRequest<RunRequest, RunEvent> call) {
+  private void listProfiles(GrpcServerRequest<ListProfilesRequest, ListProfilesResponse> call,
+      Consumer<String> ended) {
+    whenReceived(call, ended, request -> reply(call, coordinator.listProfiles(), ended));
+  }
+
+  private static <R> void reply(GrpcServerRequest<?, R> call, Future<R> result, Consumer<String> ended) {
+    result.onComplete(
+        value -> {
+          call.response().end(value);
+          ended.accept("OK");
+        },
+        failure -> ended.accept(fail(call.response(), failure)));
+  }
+
+  private void runStream(GrpcServerRequest<RunRequest, RunEvent> call, Consumer<String> ended) {
     Promise<Void> cancelled = cancellationOf(call);
     GrpcServerResponse<RunRequest, RunEvent> response = call.response();
-    whenReceived(call, request -> coordinator.runStream(request, event -> {
+    whenReceived(call, ended, request -> coordinator.runStream(request, event -> {
           if (!cancelled.future().isComplete()) {
             response.write(event);
           }
@@ -71,7 +115,8 @@ public final class SandboxApiGrpcEndpoint {
           if (!cancelled.future().isComplete()) {
             response.end();
           }
-        }, failure -> fail(response, failure)));
+          ended.accept("OK");
+        }, failure -> ended.accept(fail(response, failure))));
   }
 
   /**
@@ -79,14 +124,14 @@ public final class SandboxApiGrpcEndpoint {
    * validation error) would make HTTP/2 reset a stream the client is still writing, and the client
    * would see "stream closed" instead of the status.
    */
-  private static <Q> void whenReceived(GrpcServerRequest<Q, ?> call, java.util.function.Consumer<Q> action) {
+  private static <Q> void whenReceived(GrpcServerRequest<Q, ?> call, Consumer<String> ended, Consumer<Q> action) {
     Object[] received = new Object[1];
     call.handler(request -> received[0] = request);
     call.endHandler(end -> {
       @SuppressWarnings("unchecked")
       Q request = (Q) received[0];
       if (request == null) {
-        fail(call.response(), dev.phantom.support.PhantomException.invalidArgument("no request message was sent"));
+        ended.accept(fail(call.response(), PhantomException.invalidArgument("no request message was sent")));
       } else {
         action.accept(request);
       }
@@ -101,13 +146,21 @@ public final class SandboxApiGrpcEndpoint {
     return cancelled;
   }
 
-  /** Every domain failure leaves with its status; anything else is a bug, logged here, INTERNAL outside. */
-  static void fail(GrpcServerResponse<?, ?> response, Throwable failure) {
+  /**
+   * Every domain failure leaves with its status; anything else is a bug, logged here, INTERNAL outside.
+   *
+   * @return the status name sent
+   */
+  static String fail(GrpcServerResponse<?, ?> response, Throwable failure) {
     if (failure instanceof PhantomException phantom) {
+      if (phantom.retryAfterMs() > 0) {
+        response.trailers().set("retry-after-ms", Long.toString(phantom.retryAfterMs()));
+      }
       response.fail(new StatusException(phantom.status(), phantom.getMessage()));
-      return;
+      return phantom.status().name();
     }
     LOG.log(Level.SEVERE, "run failed unexpectedly", failure);
     response.fail(new StatusException(GrpcStatus.INTERNAL, "internal error: " + failure));
+    return GrpcStatus.INTERNAL.name();
   }
 }

@@ -31,7 +31,14 @@ final class EmbeddedMesh implements AutoCloseable {
   }
 
   static EmbeddedMesh start() {
-    JsonObject config = new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0));
+    return start(new JsonObject());
+  }
+
+  /** @param extra node config merged over the test defaults (free ports); a "gateway" section is merged key by key */
+  static EmbeddedMesh start(JsonObject extra) {
+    JsonObject gateway = new JsonObject().put("grpcPort", 0).put("httpPort", 0)
+        .mergeIn(extra.getJsonObject("gateway", new JsonObject()));
+    JsonObject config = extra.copy().put("gateway", gateway);
     return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)));
   }
 

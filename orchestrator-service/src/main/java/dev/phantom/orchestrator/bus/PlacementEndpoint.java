@@ -3,7 +3,10 @@ package dev.phantom.orchestrator.bus;
 import dev.phantom.orchestrator.core.NodeState;
 import dev.phantom.orchestrator.core.NodeTable;
 import dev.phantom.orchestrator.core.PlacementDecision;
+import dev.phantom.proto.orchestrator.v1.ListNodesRequest;
+import dev.phantom.proto.orchestrator.v1.NodeList;
 import dev.phantom.proto.orchestrator.v1.NodeLost;
+import dev.phantom.proto.orchestrator.v1.NodeStatus;
 import dev.phantom.proto.orchestrator.v1.PlaceRequest;
 import dev.phantom.proto.orchestrator.v1.Placement;
 import dev.phantom.proto.zygote.v1.NodeReport;
@@ -37,6 +40,16 @@ public final class PlacementEndpoint {
   public void register() {
     BusRpc.listen(bus, Addresses.ZYGOTE_REPORT, NodeReport.parser(), this::onReport);
     BusRpc.serve(bus, Addresses.ORCHESTRATOR_PLACE, PlaceRequest.parser(), this::place);
+    BusRpc.serve(bus, Addresses.ORCHESTRATOR_NODES, ListNodesRequest.parser(), request -> Future.succeededFuture(nodes()));
+  }
+
+  NodeList nodes() {
+    NodeList.Builder list = NodeList.newBuilder();
+    for (NodeState node : table.nodes()) {
+      list.addNodes(NodeStatus.newBuilder().setNodeId(node.nodeId()).setReady(node.ready())
+          .setDetail(node.detail()).setRunning(node.running()).setCapacity(node.capacity()));
+    }
+    return list.build();
   }
 
   void onReport(NodeReport report) {

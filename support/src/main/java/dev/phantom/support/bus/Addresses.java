@@ -17,6 +17,9 @@ public final class Addresses {
   /** Request {@code PlaceRequest} → reply {@code Placement}. Served by the orchestrator. */
   public static final String ORCHESTRATOR_PLACE = "phantom.orchestrator.place";
 
+  /** Request {@code ListNodesRequest} → reply {@code NodeList}. Served by the orchestrator. */
+  public static final String ORCHESTRATOR_NODES = "phantom.orchestrator.nodes";
+
   /** Published {@code NodeLost}: a zygote node is gone. From the orchestrator to gateways. */
   public static final String ORCHESTRATOR_NODE_LOST = "phantom.orchestrator.node-lost";
 

@@ -104,6 +104,27 @@ public final class ConfigReader {
     return out;
   }
 
+  /** A JSON array of objects; empty when absent. Each object is checked by the caller. */
+  public List<JsonObject> objects(String key) {
+    Object value = json.getValue(key);
+    if (value == null) {
+      return List.of();
+    }
+    List<JsonObject> out = new ArrayList<>();
+    if (value instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        if (array.getValue(i) instanceof JsonObject object) {
+          out.add(object);
+        } else {
+          problems.add(key + "[" + i + "] must be an object, got " + array.getValue(i));
+        }
+      }
+    } else {
+      problems.add(key + " must be a JSON array of objects, got " + value);
+    }
+    return out;
+  }
+
   /** Records a problem found by a check across keys. */
   public void problem(String text) {
     problems.add(text);
