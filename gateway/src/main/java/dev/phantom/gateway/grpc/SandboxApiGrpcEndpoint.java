@@ -55,7 +55,7 @@ public final class SandboxApiGrpcEndpoint {
 
   /**
    * Checks the caller's key and rate before the call is handled, and times every call. A refused
-   * call is answered at once, without reading its request.
+   * call is answered without the request being looked at.
    */
   private <Q, R> Handler<GrpcServerRequest<Q, R>> admitted(TimedHandler<Q, R> handler) {
     return call -> {
@@ -72,7 +72,9 @@ public final class SandboxApiGrpcEndpoint {
       try {
         access.admit(call.headers(), call.connection().remoteAddress().hostAddress(), "grpc");
       } catch (PhantomException refused) {
-        ended.accept(fail(call.response(), refused));
+        // Answer once the request is in, as for any unary error (see whenReceived).
+        call.handler(ignored -> { });
+        call.endHandler(end -> ended.accept(fail(call.response(), refused)));
         return;
       }
       handler.handle(call, ended);
