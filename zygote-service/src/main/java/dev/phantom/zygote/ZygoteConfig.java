@@ -18,6 +18,9 @@ import java.util.Optional;
  * @param profileCacheMs how long a compiled profile is reused before it is fetched again
  * @param policyTimeoutMs how long to wait for the policy compiler
  * @param shutdownGraceMs how long stopping waits for killed sandboxes to be gone
+ * @param stateDir per-host directory for run workspaces and the ownership lock; empty = /run/phantom when
+ *     /run is writable, else /tmp/phantom-&lt;uid&gt;
+ * @param cgroups "auto" (use them when the host has them), "required" (not ready without), "off"
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -29,7 +32,11 @@ public record ZygoteConfig(
     long maxOutputBytes,
     long profileCacheMs,
     long policyTimeoutMs,
-    long shutdownGraceMs) {
+    long shutdownGraceMs,
+    Optional<String> stateDir,
+    String cgroups) {
+
+  public static final List<String> CGROUP_MODES = List.of("auto", "required", "off");
 
   public static final int DEFAULT_SANDBOX_UID = 65534;
   public static final int DEFAULT_SANDBOX_GID = 65534;
@@ -42,7 +49,7 @@ public record ZygoteConfig(
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
-      "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs");
+      "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -58,7 +65,15 @@ public record ZygoteConfig(
         reader.integer("maxOutputBytes", DEFAULT_MAX_OUTPUT_BYTES, 0, 1L << 30),
         reader.integer("profileCacheMs", DEFAULT_PROFILE_CACHE_MS, 0, 86_400_000),
         reader.integer("policyTimeoutMs", DEFAULT_POLICY_TIMEOUT_MS, 1, 600_000),
-        reader.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000));
+        reader.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
+        reader.optionalString("stateDir"),
+        reader.string("cgroups", "auto"));
+    if (config.stateDir().isPresent() && !config.stateDir().get().startsWith("/")) {
+      reader.problem("stateDir must be an absolute path: " + config.stateDir().get());
+    }
+    if (!CGROUP_MODES.contains(config.cgroups())) {
+      reader.problem("cgroups must be one of " + CGROUP_MODES + ": " + config.cgroups());
+    }
     reader.validate();
     return config;
   }

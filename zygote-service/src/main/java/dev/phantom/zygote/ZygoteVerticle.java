@@ -7,6 +7,13 @@ import dev.phantom.support.bus.BusRpc;
 import dev.phantom.zygote.bus.ZygoteBusEndpoint;
 import dev.phantom.zygote.bwrap.BwrapInstallation;
 import dev.phantom.zygote.bwrap.BwrapLauncher;
+import dev.phantom.zygote.bwrap.LibC;
+import dev.phantom.zygote.cgroup.Cgroups;
+import dev.phantom.zygote.core.SandboxCgroups;
+import dev.phantom.zygote.workspace.StateDir;
+import dev.phantom.zygote.workspace.Workspaces;
+import java.nio.file.Path;
+import java.util.Optional;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.time.Duration;
@@ -21,6 +28,8 @@ public final class ZygoteVerticle extends VerticleBase {
   private final ServiceContext service;
   private ZygoteConfig config;
   private BwrapLauncher launcher;
+  private StateDir stateDir;
+  private Optional<String> notReady = Optional.empty();
   private ZygoteBusEndpoint endpoint;
   private long reportTimer = -1;
 
@@ -37,18 +46,63 @@ public final class ZygoteVerticle extends VerticleBase {
     }
     String nodeId = service.nodeId();
     return vertx.executeBlocking(() -> {
-      BwrapInstallation installation = BwrapInstallation.detect(config.bwrapPath(), BwrapLauncher.runningAsRoot(), nodeId);
-      installation.problem().ifPresent(p -> LOG.warning("zygote on node " + nodeId + " is not ready: " + p));
-      return new BwrapLauncher(installation, config.sandboxUid(), config.sandboxGid());
+      Setup setup = setUp(config, nodeId);
+      stateDir = setup.stateDir();
+      notReady = setup.notReady();
+      return setup.launcher();
     }).compose(created -> {
       launcher = created;
-      endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, launcher.installation().problem(),
+      endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, notReady,
           service.meters(), InstantSource.system());
       return endpoint.register();
+    }).onFailure(e -> {
+      if (stateDir != null) {
+        stateDir.close();
+      }
     }).onSuccess(v -> {
       publishReport();
       reportTimer = vertx.setPeriodic(config.reportIntervalMs(), id -> publishReport());
     });
+  }
+
+  /** What a started zygote runs with. */
+  public record Setup(BwrapLauncher launcher, StateDir stateDir, Optional<String> notReady) {}
+
+  /**
+   * Blocking: finds bubblewrap, takes the state dir, detects cgroups, and removes what an earlier zygote
+   * with the same state dir left behind (processes, cgroups, mounts, workspaces).
+   */
+  public static Setup setUp(ZygoteConfig config, String nodeId) throws java.io.IOException {
+    BwrapInstallation installation = BwrapInstallation.detect(config.bwrapPath(), BwrapLauncher.runningAsRoot(), nodeId);
+    boolean root = BwrapLauncher.runningAsRoot();
+    // The lock makes this zygote the only owner of the state dir: what is in it now is left over.
+    StateDir stateDir = StateDir.open(config.stateDir().map(Path::of).orElseGet(() -> StateDir.defaultPath(LibC.get().getuid())));
+    Workspaces workspaces = new Workspaces(stateDir.workspaces(), root, config.sandboxUid(), config.sandboxGid());
+    SandboxCgroups cgroups = SandboxCgroups.NONE;
+    Optional<String> problem = installation.problem();
+    if (!config.cgroups().equals("off")) {
+      Cgroups.Detected detected = Cgroups.detect(stateDir.cgroupParentName());
+      cgroups = detected.cgroups();
+      if (detected.problem().isPresent()) {
+        String text = "no per-sandbox cgroups on node " + nodeId + " (" + detected.problem().get()
+            + "): memory, pids and CPU limits are not enforced";
+        if (config.cgroups().equals("required") && problem.isEmpty()) {
+          problem = Optional.of(text + "; zygote.cgroups=required");
+        } else {
+          LOG.warning(text);
+        }
+      }
+    }
+    int groups = cgroups.removeLeftovers();
+    int dirs = workspaces.removeLeftovers();
+    if (groups + dirs > 0) {
+      LOG.warning("zygote on node " + nodeId + " removed leftovers of an earlier run: " + groups + " cgroups, "
+          + dirs + " workspaces");
+    }
+    LOG.info("zygote on node " + nodeId + ": state in " + stateDir.path() + ", cgroups: " + cgroups.describe());
+    problem.ifPresent(p -> LOG.warning("zygote on node " + nodeId + " is not ready: " + p));
+    return new Setup(new BwrapLauncher(installation, config.sandboxUid(), config.sandboxGid(), cgroups, workspaces),
+        stateDir, problem);
   }
 
   private void publishReport() {
@@ -61,12 +115,16 @@ public final class ZygoteVerticle extends VerticleBase {
       vertx.cancelTimer(reportTimer);
     }
     if (endpoint == null) {
+      if (stateDir != null) {
+        stateDir.close();
+      }
       return Future.succeededFuture();
     }
     endpoint.killAll();
     return endpoint.unregister()
         .eventually(() -> vertx.executeBlocking(() -> {
           launcher.shutdown(Duration.ofMillis(config.shutdownGraceMs()));
+          stateDir.close();
           return null;
         }));
   }

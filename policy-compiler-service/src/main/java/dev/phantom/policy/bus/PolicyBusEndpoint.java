@@ -67,12 +67,10 @@ public final class PolicyBusEndpoint {
         .setNetwork(switch (p.network()) {
           case DISABLED -> NetworkMode.NETWORK_MODE_DISABLED;
         })
-        .setLimits(Limits.newBuilder()
-            .setDefaultTimeoutMs((int) p.limits().defaultTimeout().toMillis())
-            .setMaxTimeoutMs((int) p.limits().maxTimeout().toMillis())
-            .setMaxOutputBytes(p.limits().maxOutputBytes()))
+        .setLimits(toProto(p.limits()))
         .putAllEnv(p.env())
         .setHostname(p.hostname())
+        .setDescription(p.description())
         .setCwd(p.cwd())
         .setUid(p.uid())
         .setGid(p.gid());
@@ -80,6 +78,23 @@ public final class PolicyBusEndpoint {
       out.addMounts(toProto(m));
     }
     return out.build();
+  }
+
+  static Limits toProto(dev.phantom.policy.core.Limits l) {
+    // uint32 fields: the core keeps timeouts within 32 bits of ms and counts within int.
+    return Limits.newBuilder()
+        .setDefaultTimeoutMs((int) l.defaultTimeout().toMillis())
+        .setMaxTimeoutMs((int) l.maxTimeout().toMillis())
+        .setMaxOutputBytes(l.maxOutputBytes())
+        .setDefaultMemoryBytes(l.defaultMemoryBytes())
+        .setMaxMemoryBytes(l.maxMemoryBytes())
+        .setDefaultPids(l.defaultPids())
+        .setMaxPids(l.maxPids())
+        .setDefaultCpuMillicores(l.defaultCpuMillicores())
+        .setMaxCpuMillicores(l.maxCpuMillicores())
+        .setMaxFileSizeBytes(l.maxFileSizeBytes())
+        .setMaxOpenFiles(l.maxOpenFiles())
+        .build();
   }
 
   private static Mount toProto(MountSpec m) {
@@ -92,6 +107,7 @@ public final class PolicyBusEndpoint {
           case DEV -> Mount.Kind.KIND_DEV;
           case SYMLINK -> Mount.Kind.KIND_SYMLINK;
           case DIR -> Mount.Kind.KIND_DIR;
+          case WORKSPACE -> Mount.Kind.KIND_WORKSPACE;
         })
         .setSource(m.source())
         .setTarget(m.target())

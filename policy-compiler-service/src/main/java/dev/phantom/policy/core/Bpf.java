@@ -7,11 +7,14 @@ public final class Bpf {
 
   // instruction classes
   public static final int LD = 0x00;
+  public static final int ALU = 0x04;
   public static final int JMP = 0x05;
   public static final int RET = 0x06;
   // ld/ldx fields
   public static final int W = 0x00;
   public static final int ABS = 0x20;
+  // alu fields
+  public static final int AND = 0x50;
   // jmp fields
   public static final int JA = 0x00;
   public static final int JEQ = 0x10;

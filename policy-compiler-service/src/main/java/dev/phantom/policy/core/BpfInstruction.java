@@ -27,6 +27,11 @@ public record BpfInstruction(int code, int jt, int jf, int k) {
     return new BpfInstruction(Bpf.JMP | op | Bpf.K, jt, jf, k);
   }
 
+  /** {@code A &= k}. */
+  public static BpfInstruction and(int k) {
+    return new BpfInstruction(Bpf.ALU | Bpf.AND | Bpf.K, 0, 0, k);
+  }
+
   public static BpfInstruction ret(int value) {
     return new BpfInstruction(Bpf.RET | Bpf.K, 0, 0, value);
   }

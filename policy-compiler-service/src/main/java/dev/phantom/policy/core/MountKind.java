@@ -11,7 +11,13 @@ public enum MountKind {
   PROC("proc"),
   DEV("dev"),
   SYMLINK("symlink"),
-  DIR("dir");
+  DIR("dir"),
+  /**
+   * The sandbox's writable work area: a fresh directory per sandbox, capped at the mount's size,
+   * where the zygote places the request's files before the command starts (or the request's host
+   * directory where the gateway allows that). At most one per profile.
+   */
+  WORKSPACE("workspace");
 
   private final String spelling;
 

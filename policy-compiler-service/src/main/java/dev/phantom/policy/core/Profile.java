@@ -38,6 +38,9 @@ public record Profile(
     }
     description = description == null ? "" : description;
     mounts = List.copyOf(mounts);
+    if (mounts.stream().filter(m -> m.kind() == MountKind.WORKSPACE).count() > 1) {
+      throw new IllegalArgumentException("at most one workspace mount per profile");
+    }
     Objects.requireNonNull(network, "network");
     env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
     Objects.requireNonNull(hostname, "hostname");

@@ -45,11 +45,18 @@ public final class ProfileDigest {
     line(out, "cwd", q(p.cwd()));
     line(out, "uid", Integer.toString(p.uid()));
     line(out, "gid", Integer.toString(p.gid()));
-    line(out, "limits", p.limits().defaultTimeout().toMillis() + "ms " + p.limits().maxTimeout().toMillis()
-        + "ms " + p.limits().maxOutputBytes());
+    Limits l = p.limits();
+    line(out, "limits", "timeout=" + l.defaultTimeout().toMillis() + "ms/" + l.maxTimeout().toMillis()
+        + "ms output=" + l.maxOutputBytes() + " memory=" + l.defaultMemoryBytes() + "/" + l.maxMemoryBytes()
+        + " pids=" + l.defaultPids() + "/" + l.maxPids() + " cpu=" + l.defaultCpuMillicores() + "m/"
+        + l.maxCpuMillicores() + "m fsize=" + l.maxFileSizeBytes() + " nofile=" + l.maxOpenFiles());
     line(out, "seccomp.default", p.seccomp().defaultAction().describe());
     for (SeccompRule r : p.seccomp().rules()) {
-      line(out, "seccomp.rule", r.action().describe() + " " + String.join(",", r.syscalls()));
+      StringBuilder when = new StringBuilder();
+      for (ArgCondition c : r.conditions()) {
+        when.append(" when ").append(c.describe());
+      }
+      line(out, "seccomp.rule", r.action().describe() + " " + String.join(",", r.syscalls()) + when);
     }
     return out.toString();
   }

@@ -17,6 +17,11 @@ public final class Seccomp {
     return 16 + 8 * i;
   }
 
+  /** Offset of the high 32 bits of argument {@code i} (0..5) on a little-endian host. */
+  public static int offsetArgHigh(int i) {
+    return offsetArgLow(i) + 4;
+  }
+
   public static final int RET_KILL_PROCESS = 0x80000000;
   public static final int RET_KILL_THREAD = 0x00000000;
   public static final int RET_TRAP = 0x00030000;

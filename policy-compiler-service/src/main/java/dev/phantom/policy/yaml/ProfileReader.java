@@ -1,6 +1,8 @@
 package dev.phantom.policy.yaml;
 
+import dev.phantom.policy.core.ArgCondition;
 import dev.phantom.policy.core.Errno;
+import dev.phantom.policy.core.LinuxConstants;
 import dev.phantom.policy.core.Limits;
 import dev.phantom.policy.core.MountKind;
 import dev.phantom.policy.core.MountSpec;
@@ -17,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -158,6 +162,10 @@ public final class ProfileReader {
     if (text == null) {
       return null;
     }
+    if (text.equals("limited")) {
+      problem(node, "network", "network: limited is not supported yet; use disabled");
+      return null;
+    }
     if (!text.equals("disabled")) {
       problem(node, "network", "unsupported network mode '" + text + "'; only 'disabled' exists today");
       return null;
@@ -194,14 +202,45 @@ public final class ProfileReader {
     if (f == null) {
       return null;
     }
-    Duration defaultTimeout = duration(f.required("defaultTimeout"), "limits.defaultTimeout");
+    Node timeoutNode = f.required("timeout");
+    Duration timeout = duration(timeoutNode, "limits.timeout");
     Duration maxTimeout = duration(f.required("maxTimeout"), "limits.maxTimeout");
-    Long maxOutput = size(f.required("maxOutput"), "limits.maxOutput");
+    Long maxOutput = positiveSize(f.required("maxOutput"), "limits.maxOutput");
+    Node memoryNode = f.required("memory");
+    Long memory = positiveSize(memoryNode, "limits.memory");
+    Long maxMemory = positiveSize(f.required("maxMemory"), "limits.maxMemory");
+    Node pidsNode = f.required("pids");
+    Integer pids = integer(pidsNode, "limits.pids", 1, Integer.MAX_VALUE);
+    Integer maxPids = integer(f.required("maxPids"), "limits.maxPids", 1, Integer.MAX_VALUE);
+    Node cpuNode = f.required("cpu");
+    Integer cpu = cpu(cpuNode, "limits.cpu");
+    Integer maxCpu = cpu(f.required("maxCpu"), "limits.maxCpu");
+    Long maxFileSize = positiveSize(f.required("maxFileSize"), "limits.maxFileSize");
+    Integer maxOpenFiles = integer(f.required("maxOpenFiles"), "limits.maxOpenFiles", 1, Integer.MAX_VALUE);
     f.finish();
-    if (defaultTimeout == null || maxTimeout == null || maxOutput == null) {
+    if (timeout != null && maxTimeout != null && timeout.compareTo(maxTimeout) > 0) {
+      problem(timeoutNode, "limits.timeout", timeout.toMillis() + " ms is above limits.maxTimeout ("
+          + maxTimeout.toMillis() + " ms)");
+    }
+    notAbove(memoryNode, "limits.memory", memory, maxMemory, "limits.maxMemory");
+    notAbove(pidsNode, "limits.pids", pids == null ? null : (long) pids, maxPids == null ? null : (long) maxPids,
+        "limits.maxPids");
+    notAbove(cpuNode, "limits.cpu", cpu == null ? null : (long) cpu, maxCpu == null ? null : (long) maxCpu,
+        "limits.maxCpu");
+    if (timeout == null || maxTimeout == null || maxOutput == null || memory == null || maxMemory == null
+        || pids == null || maxPids == null || cpu == null || maxCpu == null || maxFileSize == null
+        || maxOpenFiles == null || !problems.isEmpty()) {
       return null;
     }
-    return build(node, "limits", () -> new Limits(defaultTimeout, maxTimeout, maxOutput));
+    return build(node, "limits", () -> new Limits(timeout, maxTimeout, maxOutput, memory, maxMemory, pids, maxPids,
+        cpu, maxCpu, maxFileSize, maxOpenFiles));
+  }
+
+  /** A default must not exceed its maximum; reported at the default's node. */
+  private void notAbove(Node node, String field, Long value, Long max, String maxField) {
+    if (value != null && max != null && value > max) {
+      problem(node, field, describe(node) + " is above " + maxField + " (" + max + ")");
+    }
   }
 
   private SeccompPolicy seccomp(Node node) {
@@ -233,9 +272,24 @@ public final class ProfileReader {
       if (names != null && names.getValue().isEmpty()) {
         problem(syscallsNode, path + ".syscalls", "list at least one syscall");
       }
+      List<ArgCondition> conditions = new ArrayList<>();
+      Node whenNode = rf.optional("when");
+      SequenceNode when = whenNode == null ? null : sequence(whenNode, path + ".when");
+      for (int j = 0; when != null && j < when.getValue().size(); j++) {
+        Node c = when.getValue().get(j);
+        String field = path + ".when[" + j + "]";
+        String text = string(c, field);
+        ArgCondition condition = text == null ? null : condition(c, field, text);
+        if (condition != null) {
+          conditions.add(condition);
+        }
+      }
+      if (when != null && when.getValue().isEmpty()) {
+        problem(whenNode, path + ".when", "list at least one condition, or leave 'when' out");
+      }
       rf.finish();
       if (action != null && !syscalls.isEmpty()) {
-        rules.add(new SeccompRule(syscalls, action));
+        rules.add(new SeccompRule(syscalls, conditions, action));
       }
     }
     f.finish();
@@ -243,6 +297,60 @@ public final class ProfileReader {
       return null;
     }
     return new SeccompPolicy(defaultAction, rules);
+  }
+
+  private static final Pattern CONDITION = Pattern.compile(
+      "\\s*(?:low32\\(\\s*arg(?<low>\\d)\\s*\\)|arg(?<arg>\\d))\\s*(?:&(?<mask>[^=!]+))?(?<op>==|!=)(?<value>.+)");
+  static final String CONDITION_FORMAT = "'argN OP VALUE', 'argN & MASK OP VALUE' or the same with low32(argN),"
+      + " N 0..5, OP == or !=, MASK and VALUE numbers (42, 0x2a) or constants joined with |";
+
+  /** Parses {@code arg1 & SOCK_TYPE_MASK == SOCK_RAW}, {@code low32(arg1) == TIOCSTI}, {@code arg0 == 17}. */
+  private ArgCondition condition(Node node, String field, String text) {
+    Matcher m = CONDITION.matcher(text.strip());
+    if (!m.matches()) {
+      problem(node, field, "cannot read condition '" + text + "'; expected " + CONDITION_FORMAT);
+      return null;
+    }
+    boolean low32 = m.group("low") != null;
+    int index = Integer.parseInt(low32 ? m.group("low") : m.group("arg"));
+    Long value = constantExpression(node, field, m.group("value"));
+    Long mask = m.group("mask") == null ? Long.valueOf(low32 ? ArgCondition.LOW32 : -1L)
+        : constantExpression(node, field, m.group("mask"));
+    if (value == null || mask == null) {
+      return null;
+    }
+    return build(node, field, () -> new ArgCondition(index, mask, value, m.group("op").equals("=="), low32));
+  }
+
+  /** {@code 17}, {@code 0x5412}, {@code AF_PACKET}, {@code CLONE_NEWNS | CLONE_NEWUSER}. */
+  private Long constantExpression(Node node, String field, String text) {
+    long result = 0;
+    for (String term : text.split("\\|", -1)) {
+      String t = term.strip();
+      Long v = null;
+      try {
+        if (t.matches("0[xX][0-9a-fA-F]{1,16}")) {
+          v = Long.parseUnsignedLong(t.substring(2), 16);
+        } else if (t.matches("\\d{1,19}")) {
+          v = Long.parseLong(t);
+        }
+      } catch (NumberFormatException e) {
+        v = null;
+      }
+      if (v == null && t.matches("[A-Z][A-Z0-9_]*")) {
+        v = LinuxConstants.byName(t).orElse(null);
+        if (v == null) {
+          problem(node, field, "unknown constant '" + t + "'; known: " + String.join(", ", LinuxConstants.names()));
+          return null;
+        }
+      }
+      if (v == null) {
+        problem(node, field, "'" + t + "' is not a number or constant; expected " + CONDITION_FORMAT);
+        return null;
+      }
+      result |= v;
+    }
+    return result;
   }
 
   private SeccompAction action(Node node, String field) {
@@ -325,6 +433,42 @@ public final class ProfileReader {
       }
     }
     problem(node, field, "expected " + Quantities.SIZE_FORMAT + ", got " + describe(node));
+    return null;
+  }
+
+  /** A size above zero; a negative or zero value is named as such. */
+  private Long positiveSize(Node node, String field) {
+    if (node instanceof ScalarNode scalar && scalar.getValue().strip().startsWith("-")) {
+      problem(node, field, "must be positive, not " + scalar.getValue());
+      return null;
+    }
+    Long size = size(node, field);
+    if (size != null && size == 0) {
+      problem(node, field, "must be positive, not " + describe(node));
+      return null;
+    }
+    return size;
+  }
+
+  private Integer cpu(Node node, String field) {
+    if (node == null) {
+      return null;
+    }
+    if (node instanceof ScalarNode scalar && !scalar.getTag().equals(Tag.NULL)) {
+      if (scalar.getValue().strip().startsWith("-")) {
+        problem(node, field, "must be positive, not " + scalar.getValue());
+        return null;
+      }
+      Optional<Long> mc = Quantities.millicores(scalar.getValue());
+      if (mc.isPresent() && mc.get() > 0 && mc.get() <= Integer.MAX_VALUE) {
+        return mc.get().intValue();
+      }
+      if (mc.isPresent()) {
+        problem(node, field, "must be positive, not " + describe(node));
+        return null;
+      }
+    }
+    problem(node, field, "expected " + Quantities.CPU_FORMAT + ", got " + describe(node));
     return null;
   }
 

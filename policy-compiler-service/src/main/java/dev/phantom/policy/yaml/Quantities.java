@@ -13,6 +13,10 @@ final class Quantities {
   private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*(B|KiB|MiB|GiB)?");
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)");
 
+  private static final Pattern MILLICORES = Pattern.compile("(\\d{1,7})m");
+  private static final Pattern CORES = Pattern.compile("(\\d{1,4})(?:\\.(\\d{1,3}))?");
+
+  static final String CPU_FORMAT = "millicores (1000m = one core) or cores (1, 0.5)";
   static final String SIZE_FORMAT = "a byte count or a number with B, KiB, MiB or GiB (e.g. 64MiB)";
   static final String DURATION_FORMAT = "a number with ms, s or m (e.g. 10s)";
 
@@ -42,5 +46,20 @@ final class Quantities {
       case "s" -> Duration.ofSeconds(n);
       default -> Duration.ofMinutes(n);
     });
+  }
+
+  /** CPU in thousandths of a core: {@code 500m}, {@code 2}, {@code 0.5}. */
+  static Optional<Long> millicores(String text) {
+    String t = text.strip();
+    Matcher m = MILLICORES.matcher(t);
+    if (m.matches()) {
+      return Optional.of(Long.parseLong(m.group(1)));
+    }
+    m = CORES.matcher(t);
+    if (m.matches()) {
+      String fraction = m.group(2) == null ? "0" : (m.group(2) + "00").substring(0, 3);
+      return Optional.of(Long.parseLong(m.group(1)) * 1000 + Long.parseLong(fraction));
+    }
+    return Optional.empty();
   }
 }

@@ -6,6 +6,7 @@ import dev.phantom.policy.PolicyCompilerVerticle;
 import dev.phantom.proto.policy.v1.CompileProfileRequest;
 import dev.phantom.proto.policy.v1.CompiledProfile;
 import dev.phantom.proto.policy.v1.ListProfilesRequest;
+import dev.phantom.proto.policy.v1.Limits;
 import dev.phantom.proto.policy.v1.Mount;
 import dev.phantom.proto.policy.v1.NetworkMode;
 import dev.phantom.proto.policy.v1.ProfileList;
@@ -67,7 +68,8 @@ class PolicyBusEndpointTest {
   void listsProfilesSorted() throws Exception {
     ProfileList list = await(BusRpc.request(vertx.eventBus(), Addresses.POLICY_LIST,
         ListProfilesRequest.getDefaultInstance(), ProfileList.parser(), 5000));
-    assertThat(list.getNamesList()).containsExactly("minimal", "python-dev");
+    assertThat(list.getNamesList())
+        .containsExactly("go-dev", "java-dev", "minimal", "node-dev", "python-dev", "rust-dev", "strict");
   }
 
   @Test
@@ -80,8 +82,16 @@ class PolicyBusEndpointTest {
     assertThat(p.getNetwork()).isEqualTo(NetworkMode.NETWORK_MODE_DISABLED);
     assertThat(p.getMountsList()).contains(Mount.newBuilder().setKind(Mount.Kind.KIND_TMPFS).setTarget("/tmp")
         .setSizeBytes(256L << 20).build());
-    assertThat(p.getLimits().getDefaultTimeoutMs()).isEqualTo(10_000);
-    assertThat(p.getLimits().getMaxTimeoutMs()).isEqualTo(60_000);
+    assertThat(p.getMountsList()).contains(Mount.newBuilder().setKind(Mount.Kind.KIND_WORKSPACE)
+        .setTarget("/workspace").setSizeBytes(256L << 20).build());
+    assertThat(p.getLimits()).isEqualTo(Limits.newBuilder()
+        .setDefaultTimeoutMs(30_000).setMaxTimeoutMs(300_000).setMaxOutputBytes(1 << 20)
+        .setDefaultMemoryBytes(512L << 20).setMaxMemoryBytes(2L << 30)
+        .setDefaultPids(128).setMaxPids(1024)
+        .setDefaultCpuMillicores(1000).setMaxCpuMillicores(2000)
+        .setMaxFileSizeBytes(256L << 20).setMaxOpenFiles(1024).build());
+    assertThat(p.getCwd()).isEqualTo("/workspace");
+    assertThat(p.getEnvMap()).containsEntry("HOME", "/workspace");
     assertThat(p.getEnvMap()).containsEntry("LANG", "C.UTF-8");
     assertThat(p.getUid()).isEqualTo(1000);
 
@@ -95,7 +105,8 @@ class PolicyBusEndpointTest {
   void unknownProfileIsNotFound() {
     PhantomException e = failure(compile("nope", "x86_64"));
     assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND);
-    assertThat(e.getMessage()).isEqualTo("unknown profile 'nope'; known profiles: minimal, python-dev");
+    assertThat(e.getMessage()).isEqualTo("unknown profile 'nope'; known profiles: "
+        + "go-dev, java-dev, minimal, node-dev, python-dev, rust-dev, strict");
   }
 
   @Test

@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 
 /**
  * A classic-BPF interpreter for seccomp programs, covering only the opcodes the compiler emits
- * (LD|W|ABS, JMP JEQ/JGT/JGE/JSET with K, JA, RET|K). Anything else, a jump or load out of range,
+ * (LD|W|ABS, ALU AND K, JMP JEQ/JGT/JGE/JSET with K, JA, RET|K). Anything else, a jump or load out of range,
  * or running off the end is an error, as the kernel's verifier would refuse it.
  */
 final class BpfInterpreter {
@@ -26,6 +26,10 @@ final class BpfInterpreter {
     return run(program, data(nr, auditArch, 0));
   }
 
+  static int run(BpfProgram program, int nr, int auditArch, long[] args) {
+    return run(program, data(nr, auditArch, 0, args));
+  }
+
   static int run(BpfProgram program, ByteBuffer data) {
     int a = 0;
     int pc = 0;
@@ -44,6 +48,13 @@ final class BpfInterpreter {
             throw new IllegalStateException("load offset " + in.k() + " outside seccomp_data at " + pc);
           }
           a = data.getInt(in.k());
+          pc++;
+        }
+        case Bpf.ALU -> {
+          if (code != (Bpf.ALU | Bpf.AND | Bpf.K)) {
+            throw new IllegalStateException("unsupported alu opcode 0x" + Integer.toHexString(code) + " at " + pc);
+          }
+          a &= in.k();
           pc++;
         }
         case Bpf.JMP -> {

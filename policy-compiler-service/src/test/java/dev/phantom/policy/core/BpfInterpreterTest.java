@@ -45,4 +45,21 @@ class BpfInterpreterTest {
     assertThatThrownBy(() -> BpfInterpreter.run(new BpfProgram(List.of(BpfInstruction.loadAbsWord(64))), 0, 0))
         .hasMessageContaining("outside seccomp_data");
   }
+
+  @Test
+  void readsBothHalvesOfAnArgumentAndMasks() {
+    BpfProgram program = new BpfProgram(List.of(
+        BpfInstruction.loadAbsWord(Seccomp.offsetArgHigh(2)),
+        BpfInstruction.jump(Bpf.JEQ, 0x12345678, 0, 3),
+        BpfInstruction.loadAbsWord(Seccomp.offsetArgLow(2)),
+        BpfInstruction.and(0xff),
+        BpfInstruction.jump(Bpf.JEQ, 0x9a, 1, 0),
+        BpfInstruction.ret(1),
+        BpfInstruction.ret(2)));
+    assertThat(BpfInterpreter.run(program, 0, 0, new long[] {0, 0, 0x12345678_0000009aL})).isEqualTo(2);
+    assertThat(BpfInterpreter.run(program, 0, 0, new long[] {0, 0, 0x12345678_ffffff9aL})).isEqualTo(2);
+    assertThat(BpfInterpreter.run(program, 0, 0, new long[] {0, 0, 0x12345678_0000009bL})).isEqualTo(1);
+    assertThat(BpfInterpreter.run(program, 0, 0, new long[] {0, 0, 0x0000009aL})).isEqualTo(1);
+    assertThat(BpfInterpreter.run(program, 0, 0, new long[] {0, 0x12345678_0000009aL})).isEqualTo(1);
+  }
 }

@@ -8,9 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -75,15 +73,11 @@ class SeccompCompilerTest {
   void everySyscallOfTheTableGetsTheProfilesAnswer(Arch arch) {
     for (String profile : BUILTIN.keySet()) {
       SeccompPolicy policy = BUILTIN.get(profile).seccomp();
-      Map<String, Integer> expected = new HashMap<>();
-      for (SeccompRule rule : policy.rules()) {
-        rule.syscalls().forEach(s -> expected.put(s, rule.action().returnValue()));
-      }
       BpfProgram program = compiler.compile(policy, arch);
       SYSCALLS.table(arch).numbers().forEach((name, number) ->
           assertThat(BpfInterpreter.run(program, number, arch.auditArch()))
               .as("%s: %s (%d) on %s", profile, name, number, arch)
-              .isEqualTo(expected.getOrDefault(name, policy.defaultAction().returnValue())));
+              .isEqualTo(policy.decide(name, new long[6]).returnValue()));
     }
   }
 
@@ -167,5 +161,169 @@ class SeccompCompilerTest {
       assertThat(BpfInterpreter.run(program, nr(Arch.AARCH64, name), Arch.AARCH64.auditArch()))
           .as(name).isEqualTo(Seccomp.RET_TRAP);
     }
+  }
+
+  private static final long AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17, AF_VSOCK = 40;
+  private static final long SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
+  private static final long SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+  private static final long TIOCSTI = 0x5412, TIOCGWINSZ = 0x5413, TCGETS = 0x5401;
+  private static final long CLONE_NEWUSER = 0x10000000, CLONE_NEWNS = 0x20000, CLONE_NEWNET = 0x40000000;
+  private static final long THREAD_FLAGS = 0x3d0f00; // glibc pthread_create: VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID
+  private static final long FORK_FLAGS = 0x1200011; // CHILD_SETTID|CHILD_CLEARTID|SIGCHLD
+  private static final long HIGH = 0x1_0000_0000L; // a bit the kernel drops from int arguments
+
+  /** Argument conditions of the built-in filters, per arch: syscall, args, expected answer. */
+  static Stream<Arguments> argumentCases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (String profile : List.of("minimal", "python-dev", "strict")) {
+      boolean strict = profile.equals("strict");
+      int inetAnswer = strict ? Seccomp.RET_ERRNO | 97 : ALLOW; // strict: EAFNOSUPPORT
+      for (Arch arch : Arch.values()) {
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_PACKET, SOCK_RAW, 0x300}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_PACKET, SOCK_DGRAM, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_PACKET | HIGH, SOCK_DGRAM, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_INET, SOCK_RAW, 1}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_INET6, SOCK_RAW | SOCK_CLOEXEC, 58}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_INET, SOCK_RAW | SOCK_NONBLOCK | HIGH, 1}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_VSOCK, SOCK_STREAM, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_INET, SOCK_STREAM, 0}, inetAnswer));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0}, inetAnswer));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "socket", new long[] {AF_UNIX | HIGH, SOCK_DGRAM, 0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {0, TIOCSTI, 0x1234}, EPERM));
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {5, TIOCSTI | 0xffff_ffff_0000_0000L, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {0, 0x541C, 0}, EPERM)); // TIOCLINUX
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {0, TIOCGWINSZ, 0x1234}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {0, TCGETS, 0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "ioctl", new long[] {0, TIOCSTI + HIGH * 0 + 0x10000, 0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {CLONE_NEWUSER | 17, 0, 0, 0, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {CLONE_NEWNS | FORK_FLAGS, 0, 0, 0, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {CLONE_NEWNET | CLONE_NEWUSER, 0, 0, 0, 0}, EPERM));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {THREAD_FLAGS, 0x7f00_0000_0000L, 1, 2, 3}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {FORK_FLAGS, 0, 0, 0, 0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "clone", new long[] {0x80 | 17, 0, 0, 0, 0}, ALLOW)); // exit-signal bits
+        cases.add(Arguments.of(profile, arch, "personality", new long[] {0xffffffffL}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "personality", new long[] {0}, ALLOW));
+        cases.add(Arguments.of(profile, arch, "personality", new long[] {0x0040000}, EPERM)); // ADDR_NO_RANDOMIZE
+        cases.add(Arguments.of(profile, arch, "clone3", new long[] {0, 88}, ENOSYS));
+        cases.add(Arguments.of(profile, arch, "unshare", new long[] {CLONE_NEWUSER}, EPERM));
+        cases.add(Arguments.of(profile, arch, "read", new long[] {0, TIOCSTI, AF_PACKET}, ALLOW));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2}{3} -> {4}")
+  @MethodSource("argumentCases")
+  void argumentConditionsOfTheBuiltins(String profile, Arch arch, String syscall, long[] args, int expected) {
+    SeccompPolicy policy = BUILTIN.get(profile).seccomp();
+    BpfProgram program = compiler.compile(policy, arch);
+    assertThat(Integer.toHexString(BpfInterpreter.run(program, nr(arch, syscall), arch.auditArch(), args)))
+        .as("%s on %s", syscall, arch).isEqualTo(Integer.toHexString(expected));
+    assertThat(policy.decide(syscall, args).returnValue()).as("reference semantics").isEqualTo(expected);
+  }
+
+  /** The compiled filter agrees with the reference semantics on many argument combinations. */
+  @ParameterizedTest
+  @EnumSource(Arch.class)
+  void filtersAgreeWithTheReferenceOnManyArguments(Arch arch) {
+    long[] interesting = {0, 1, 2, 3, 10, 17, 40, 0xf, 0x13, 0x803, 0x80003, 0x5412, 0x541C, 0x5413,
+        0x10000000, 0x20000, 0x3d0f00, 0x7e020000, 0xffffffffL, 0x1_0000_0011L, 0xffff_ffff_0000_5412L, -1L};
+    java.util.Random random = new java.util.Random(42);
+    for (String profile : BUILTIN.keySet()) {
+      SeccompPolicy policy = BUILTIN.get(profile).seccomp();
+      BpfProgram program = compiler.compile(policy, arch);
+      for (String syscall : List.of("socket", "ioctl", "clone", "personality", "socketpair")) {
+        for (int i = 0; i < 400; i++) {
+          long[] args = new long[6];
+          for (int a = 0; a < 6; a++) {
+            args[a] = random.nextInt(4) == 0 ? random.nextLong() : interesting[random.nextInt(interesting.length)];
+          }
+          assertThat(BpfInterpreter.run(program, nr(arch, syscall), arch.auditArch(), args))
+              .as("%s %s %s on %s", profile, syscall, java.util.Arrays.toString(args), arch)
+              .isEqualTo(policy.decide(syscall, args).returnValue());
+        }
+      }
+    }
+  }
+
+  @Test
+  void sixtyFourBitConditionsCheckBothHalves() {
+    SeccompPolicy policy = new SeccompPolicy(SeccompAction.ALLOW, List.of(
+        new SeccompRule(List.of("read"), List.of(ArgCondition.eq(2, 0x1_0000_0002L)), SeccompAction.errno(Errno.EPERM)),
+        new SeccompRule(List.of("read"), List.of(new ArgCondition(3, 0xff00_0000_0000_00ffL, 0x0100_0000_0000_0002L,
+            false, false)), new SeccompAction.Trap())));
+    for (Arch arch : Arch.values()) {
+      BpfProgram program = compiler.compile(policy, arch);
+      int read = nr(arch, "read");
+      assertThat(BpfInterpreter.run(program, read, arch.auditArch(), new long[] {0, 0, 0x1_0000_0002L, 0x0100_0000_0000_0002L}))
+          .isEqualTo(EPERM);
+      assertThat(BpfInterpreter.run(program, read, arch.auditArch(), new long[] {0, 0, 2, 0x01ff_ffff_ffff_ff02L}))
+          .as("low half equal, high differs; masked arg3 equal").isEqualTo(ALLOW);
+      assertThat(BpfInterpreter.run(program, read, arch.auditArch(), new long[] {0, 0, 2, 0x0200_0000_0000_0002L}))
+          .as("!= holds through the high half").isEqualTo(Seccomp.RET_TRAP);
+      assertThat(BpfInterpreter.run(program, read, arch.auditArch(), new long[] {0, 0, 2, 0x0100_0000_0000_0003L}))
+          .as("!= holds through the low half").isEqualTo(Seccomp.RET_TRAP);
+    }
+  }
+
+  @Test
+  void goldenProgramForAConditionalRule() {
+    SeccompPolicy policy = new SeccompPolicy(SeccompAction.ALLOW, List.of(
+        new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq32(1, 0x5412)), SeccompAction.errno(Errno.EPERM)),
+        new SeccompRule(List.of("socket"), List.of(new ArgCondition(1, 0xf, 3, true, true)),
+            SeccompAction.errno(Errno.EPERM)),
+        new SeccompRule(List.of("mount"), SeccompAction.errno(Errno.EPERM))));
+    assertThat(compiler.compile(policy, Arch.AARCH64).instructions()).containsExactly(
+        new BpfInstruction(0x20, 0, 0, 4),
+        new BpfInstruction(0x15, 1, 0, 0xC00000B7),
+        new BpfInstruction(0x06, 0, 0, 0x80000000),
+        new BpfInstruction(0x20, 0, 0, 0),
+        new BpfInstruction(0x15, 4, 0, 29),   // ioctl -> block at 9
+        new BpfInstruction(0x15, 2, 0, 40),   // mount -> shared ret EPERM at 8
+        new BpfInstruction(0x15, 6, 0, 198),  // socket -> block at 13
+        new BpfInstruction(0x06, 0, 0, 0x7fff0000),
+        new BpfInstruction(0x06, 0, 0, 0x00050001),
+        // ioctl: low32(arg1) == TIOCSTI
+        new BpfInstruction(0x20, 0, 0, 24),
+        new BpfInstruction(0x15, 0, 1, 0x5412),
+        new BpfInstruction(0x06, 0, 0, 0x00050001),
+        new BpfInstruction(0x06, 0, 0, 0x7fff0000),
+        // socket: low32(arg1) & 0xf == 3
+        new BpfInstruction(0x20, 0, 0, 24),
+        new BpfInstruction(0x54, 0, 0, 0xf),
+        new BpfInstruction(0x15, 0, 1, 3),
+        new BpfInstruction(0x06, 0, 0, 0x00050001),
+        new BpfInstruction(0x06, 0, 0, 0x7fff0000));
+  }
+
+  @Test
+  void aRuleAfterAnUnconditionalOneForTheSameSyscallIsRefused() {
+    SeccompPolicy policy = new SeccompPolicy(SeccompAction.ALLOW, List.of(
+        new SeccompRule(List.of("socket"), SeccompAction.errno(Errno.EPERM)),
+        new SeccompRule(List.of("socket"), List.of(ArgCondition.eq32(0, 17)), SeccompAction.KILL_PROCESS)));
+    assertThatThrownBy(() -> compiler.compile(policy, Arch.X86_64))
+        .isInstanceOfSatisfying(CompileException.class,
+            e -> assertThat(e.reason()).isEqualTo(CompileException.Reason.DUPLICATE_SYSCALL))
+        .hasMessageContaining("'socket'").hasMessageContaining("could never match");
+    // the other way round is the point of several rules: conditions first, then the fallback
+    SeccompPolicy fine = new SeccompPolicy(SeccompAction.ALLOW, List.of(policy.rules().get(1), policy.rules().get(0)));
+    BpfProgram program = compiler.compile(fine, Arch.X86_64);
+    assertThat(BpfInterpreter.run(program, 41, Arch.X86_64.auditArch(), new long[] {17})).isEqualTo(KILL);
+    assertThat(BpfInterpreter.run(program, 41, Arch.X86_64.auditArch(), new long[] {2})).isEqualTo(EPERM);
+  }
+
+  @Test
+  void conditionBlocksOutOfJumpRangeFailClearly() {
+    List<SeccompRule> rules = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      rules.add(new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, i)), SeccompAction.errno(Errno.EPERM)));
+    }
+    // socket (41) sorts after ioctl (16), so its dispatch jump has to cross ioctl's 300-instruction block
+    rules.add(new SeccompRule(List.of("socket"), List.of(ArgCondition.eq(0, 1)), SeccompAction.errno(Errno.EPERM)));
+    assertThatThrownBy(() -> compiler.compile(new SeccompPolicy(SeccompAction.ALLOW, rules), Arch.X86_64))
+        .isInstanceOfSatisfying(CompileException.class,
+            e -> assertThat(e.reason()).isEqualTo(CompileException.Reason.JUMP_TOO_FAR))
+        .hasMessageContaining("255").hasMessageContaining("dispatch of syscall 41");
   }
 }

@@ -1,7 +1,10 @@
 package dev.phantom.zygote.bus;
 
 import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.ResourceLimits;
+import dev.phantom.api.v1.ResourceUsage;
 import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.WorkspaceFile;
 import dev.phantom.api.v1.RunStatus;
 import dev.phantom.api.v1.Timings;
 import dev.phantom.proto.policy.v1.CompiledProfile;
@@ -33,16 +36,61 @@ final class ProtoMapping {
         case KIND_DEV -> new Mount.Dev(m.getTarget());
         case KIND_SYMLINK -> new Mount.Symlink(m.getSource(), m.getTarget());
         case KIND_DIR -> new Mount.Dir(m.getTarget());
-        case KIND_WORKSPACE, KIND_UNSPECIFIED, UNRECOGNIZED -> throw PhantomException.internal(
+        case KIND_WORKSPACE -> new Mount.Workspace(m.getTarget(), m.getSizeBytes());
+        case KIND_UNSPECIFIED, UNRECOGNIZED -> throw PhantomException.internal(
             "compiled profile " + p.getName() + " has mount #" + i + " (" + m.getTarget() + ") of unknown kind "
                 + m.getKindValue() + ": is this zygote older than the policy compiler?");
       });
     }
+    dev.phantom.proto.policy.v1.Limits l = p.getLimits();
     return new SandboxProfile(p.getName(), p.getDigest(), p.getSeccompBpf().toByteArray(), mounts, p.getEnvMap(),
         p.getHostname(), p.getCwd(), p.getUid(), p.getGid(), new SandboxProfile.Limits(
-            Integer.toUnsignedLong(p.getLimits().getDefaultTimeoutMs()),
-            Integer.toUnsignedLong(p.getLimits().getMaxTimeoutMs()),
-            p.getLimits().getMaxOutputBytes()));
+            Integer.toUnsignedLong(l.getDefaultTimeoutMs()),
+            Integer.toUnsignedLong(l.getMaxTimeoutMs()),
+            l.getMaxOutputBytes(),
+            new dev.phantom.zygote.core.ResourceLimits(nonNegative(l.getDefaultMemoryBytes()), clampInt(l.getDefaultPids()),
+                clampInt(l.getDefaultCpuMillicores()), nonNegative(l.getMaxFileSizeBytes()), clampInt(l.getMaxOpenFiles())),
+            new dev.phantom.zygote.core.ResourceLimits(nonNegative(l.getMaxMemoryBytes()), clampInt(l.getMaxPids()),
+                clampInt(l.getMaxCpuMillicores()), 0, 0)));
+  }
+
+  /** uint64 values above Long.MAX_VALUE mean "unlimited" in practice. */
+  private static long nonNegative(long unsigned) {
+    return unsigned < 0 ? Long.MAX_VALUE : unsigned;
+  }
+
+  private static int clampInt(int unsigned) {
+    return unsigned < 0 ? Integer.MAX_VALUE : unsigned;
+  }
+
+  /**
+   * The limits a run gets: the request's (resolved by the gateway), 0 → the profile's default; above the
+   * profile's maximum is INVALID_ARGUMENT (the gateway should have refused it already). The rlimits are the
+   * profile's.
+   */
+  static dev.phantom.zygote.core.ResourceLimits limits(ResourceLimits requested, SandboxProfile profile) {
+    dev.phantom.zygote.core.ResourceLimits d = profile.limits().defaults();
+    dev.phantom.zygote.core.ResourceLimits max = profile.limits().maximums();
+    long memory = requested.getMemoryBytes() != 0 ? nonNegative(requested.getMemoryBytes()) : d.memoryBytes();
+    int pids = requested.getPids() != 0 ? clampInt(requested.getPids()) : d.pids();
+    int cpu = requested.getCpuMillicores() != 0 ? clampInt(requested.getCpuMillicores()) : d.cpuMillicores();
+    List<String> problems = new ArrayList<>();
+    if (max.memoryBytes() > 0 && memory > max.memoryBytes()) {
+      problems.add("memory " + memory + " bytes exceeds the maximum of " + max.memoryBytes());
+    }
+    if (max.pids() > 0 && pids > max.pids()) {
+      problems.add("pids " + pids + " exceeds the maximum of " + max.pids());
+    }
+    if (max.cpuMillicores() > 0 && cpu > max.cpuMillicores()) {
+      problems.add("cpu " + cpu + " millicores exceeds the maximum of " + max.cpuMillicores());
+    }
+    if (cpu > 0 && cpu < 10) {
+      problems.add("cpu " + cpu + " millicores is below the smallest quota of 10");
+    }
+    if (!problems.isEmpty()) {
+      throw PhantomException.invalidArgument("limits of profile " + profile.name() + ": " + String.join("; ", problems));
+    }
+    return new dev.phantom.zygote.core.ResourceLimits(memory, pids, cpu, d.maxFileSizeBytes(), d.maxOpenFiles());
   }
 
   /** Resolves the timeout (request, else profile default, else node default) and the output cap. */
@@ -56,8 +104,12 @@ final class ProtoMapping {
           "timeout " + timeoutMs + " ms exceeds the maximum of profile " + profile.name() + " (" + max + " ms)");
     }
     long maxOutput = profile.limits().maxOutputBytes() > 0 ? profile.limits().maxOutputBytes() : nodeMaxOutputBytes;
+    List<dev.phantom.zygote.core.WorkspaceFile> files = request.getFilesList().stream()
+        .map(f -> dev.phantom.zygote.core.WorkspaceFile.of(f.getPath(), f.getContent().toByteArray(), f.getMode()))
+        .toList();
     return new RunSpec(request.getRunId(), request.getArgvList(), request.getStdin().toByteArray(), request.getEnvMap(),
-        Duration.ofMillis(timeoutMs), maxOutput);
+        Duration.ofMillis(timeoutMs), maxOutput, limits(request.getLimits(), profile), files, request.getCollectList(),
+        request.getHostWorkspace());
   }
 
   static RunResult result(RunOutcome outcome, String nodeId, String digest, long queuedMicros) {
@@ -66,6 +118,7 @@ final class ProtoMapping {
           case OK -> RunStatus.RUN_STATUS_OK;
           case TIMEOUT -> RunStatus.RUN_STATUS_TIMEOUT;
           case KILLED -> RunStatus.RUN_STATUS_KILLED;
+          case OOM_KILLED -> RunStatus.RUN_STATUS_OOM_KILLED;
           case FAILED_TO_START -> RunStatus.RUN_STATUS_FAILED_TO_START;
         })
         .setStdout(ByteString.copyFrom(outcome.stdout()))
@@ -77,7 +130,21 @@ final class ProtoMapping {
             .setWallMicros(outcome.wallMicros()))
         .setNodeId(nodeId)
         .setPolicyDigest(digest)
-        .setMessage(outcome.message());
+        .setMessage(outcome.message())
+        .setStdoutBytes(outcome.stdoutBytes())
+        .setStderrBytes(outcome.stderrBytes())
+        .setUsage(ResourceUsage.newBuilder()
+            .setCpuUserMicros(outcome.usage().cpuUserMicros())
+            .setCpuSystemMicros(outcome.usage().cpuSystemMicros())
+            .setPeakMemoryBytes(outcome.usage().peakMemoryBytes()))
+        .setLimits(ResourceLimits.newBuilder()
+            .setMemoryBytes(outcome.limits().memoryBytes())
+            .setPids(outcome.limits().pids())
+            .setCpuMillicores(outcome.limits().cpuMillicores()));
+    for (dev.phantom.zygote.core.WorkspaceFile f : outcome.files()) {
+      result.addFiles(WorkspaceFile.newBuilder().setPath(f.path()).setContent(ByteString.copyFrom(f.content()))
+          .setMode(f.mode()).setError(f.error()));
+    }
     switch (outcome.termination()) {
       case Termination.Exited e -> result.setExitCode(e.code());
       case Termination.Signaled s -> result.setSignal(s.signal());

@@ -2,11 +2,17 @@ package dev.phantom.zygote.bwrap;
 
 import dev.phantom.zygote.core.BwrapArgs;
 import dev.phantom.zygote.core.KillReason;
+import dev.phantom.zygote.core.Mount;
 import dev.phantom.zygote.core.OutputSink;
 import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxCgroups;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.WorkspaceFile;
+import dev.phantom.zygote.core.WorkspacePaths;
 import dev.phantom.zygote.core.ZygoteException;
+import dev.phantom.zygote.workspace.Workspaces;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,13 +49,36 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("zygote-timer").daemon(true).factory());
   private final Set<BwrapRun> running = ConcurrentHashMap.newKeySet();
+  private final SandboxCgroups cgroups;
+  private final Workspaces workspaces;
+  /**
+   * prlimit(1), used as the first program of the command line when this process cannot prlimit(2) the
+   * sandbox's first process: as root without CAP_SYS_RESOURCE, a process of another uid is out of reach.
+   */
+  private final Optional<java.nio.file.Path> prlimitCommand;
+
+  /** Collected files: at most this much each (and the profile's output cap in total). */
+  public static final long MAX_COLLECT_EACH = 1 << 20;
 
   /**
+   * Without cgroups or workspaces: limits are not enforced and workspace mounts are plain directories.
+   *
    * @param sandboxUid host uid bubblewrap runs as when this process is root
    * @param sandboxGid host gid bubblewrap runs as when this process is root
    */
   public BwrapLauncher(BwrapInstallation installation, int sandboxUid, int sandboxGid) {
+    this(installation, sandboxUid, sandboxGid, SandboxCgroups.NONE, null);
+  }
+
+  /**
+   * @param cgroups per-sandbox groups ({@link SandboxCgroups#NONE} to run unlimited)
+   * @param workspaces where fresh workspaces are made; null makes workspace mounts plain in-sandbox dirs
+   */
+  public BwrapLauncher(BwrapInstallation installation, int sandboxUid, int sandboxGid, SandboxCgroups cgroups,
+      Workspaces workspaces) {
     this.installation = installation;
+    this.cgroups = cgroups;
+    this.workspaces = workspaces;
     List<String> p = new ArrayList<>();
     if (runningAsRoot() && installation.setpriv().isPresent()) {
       p.addAll(List.of(installation.setpriv().get().toString(), "--reuid=" + sandboxUid, "--regid=" + sandboxGid,
@@ -57,6 +86,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     }
     installation.bwrap().ifPresent(b -> p.add(b.toString()));
     this.prefix = List.copyOf(p);
+    this.prlimitCommand = runningAsRoot() && !hasCapSysResource() ? BwrapInstallation.onPath("prlimit") : Optional.empty();
   }
 
   /** True when the service process is root and bubblewrap must be started as another user. */
@@ -70,9 +100,79 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
 
   /** The full command line of a run, from the setpriv or bwrap path to the command's last argument. */
   public List<String> commandLine(SandboxProfile profile, RunSpec run) {
-    List<String> argv = new ArrayList<>(prefix);
-    argv.addAll(BwrapArgs.build(installation.features(), profile, run));
+    return commandLine(profile, run, "", false);
+  }
+
+  List<String> commandLine(SandboxProfile profile, RunSpec run, String workspaceDir, boolean block) {
+    List<String> argv = new ArrayList<>();
+    if (block && prlimitCommand.isPresent()) {
+      // rlimits survive exec and setuid: set on this wrapper, they reach bwrap and everything it starts.
+      argv.addAll(List.of(prlimitCommand.get().toString(), "--core=0"));
+      if (run.limits().maxOpenFiles() > 0) {
+        argv.add("--nofile=" + run.limits().maxOpenFiles());
+      }
+      if (run.limits().maxFileSizeBytes() > 0) {
+        argv.add("--fsize=" + run.limits().maxFileSizeBytes());
+      }
+      argv.add("--");
+    }
+    argv.addAll(prefix);
+    argv.addAll(BwrapArgs.build(installation.features(), profile, run, workspaceDir, block));
     return argv;
+  }
+
+  public SandboxCgroups cgroups() {
+    return cgroups;
+  }
+
+  /** True when rlimits are set by {@code prlimit(2)} on the sandbox's first process (else by the prlimit wrapper). */
+  boolean rlimitsBySyscall() {
+    return prlimitCommand.isEmpty();
+  }
+
+  /** CAP_SYS_RESOURCE (bit 24) in this process's effective set. */
+  static boolean hasCapSysResource() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("CapEff:")) {
+          return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 24)) != 0;
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // unknown: assume not
+    }
+    return false;
+  }
+
+  long maxCollectEach(RunSpec spec) {
+    return Math.min(MAX_COLLECT_EACH, Math.max(spec.maxOutputBytes(), 1));
+  }
+
+  long maxCollectTotal(RunSpec spec) {
+    return Math.max(spec.maxOutputBytes(), 1);
+  }
+
+  /** The profile's workspace mount, if it has one. */
+  static Optional<Mount.Workspace> workspaceMount(SandboxProfile profile) {
+    return profile.mounts().stream().filter(m -> m instanceof Mount.Workspace).map(m -> (Mount.Workspace) m).findFirst();
+  }
+
+  /** Refuses bad workspace paths, and files or collection without a workspace, before anything is created. */
+  static void validateWorkspace(SandboxProfile profile, RunSpec run) {
+    Optional<Mount.Workspace> mount = workspaceMount(profile);
+    if (mount.isEmpty()) {
+      if (!run.files().isEmpty() || !run.collect().isEmpty() || !run.hostWorkspace().isEmpty()) {
+        throw new ZygoteException(ZygoteException.Reason.INVALID_REQUEST,
+            "profile " + profile.name() + " has no workspace: files, collect and host_workspace cannot be used");
+      }
+      return;
+    }
+    for (WorkspaceFile file : run.files()) {
+      WorkspacePaths.components(mount.get().target(), file.path());
+    }
+    for (String path : run.collect()) {
+      WorkspacePaths.components(mount.get().target(), path);
+    }
   }
 
   /** Runs in progress, for tests and shutdown. */
@@ -88,34 +188,60 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     if (timer.isShutdown()) {
       throw new ZygoteException(ZygoteException.Reason.STOPPING, "the zygote is stopping");
     }
-    List<String> argv = commandLine(profile, run);
     long startNanos = System.nanoTime();
+    BwrapArgs.build(installation.features(), profile, run); // argv and env problems first, before anything is made
+    validateWorkspace(profile, run);
+    Optional<Mount.Workspace> wsMount = workspaceMount(profile);
+    Workspaces.Workspace workspace = null;
+    SandboxCgroups.Group group = null;
     byte[] bpf = profile.seccompBpf();
     List<Integer> parentEnds = new ArrayList<>();
     List<Integer> childEnds = new ArrayList<>();
+    boolean started = false;
     try {
+      if (wsMount.isPresent() && workspaces != null) {
+        workspace = run.hostWorkspace().isEmpty()
+            ? workspaces.create(run.runId(), wsMount.get().target(), wsMount.get().sizeBytes(), run.files())
+            : workspaces.host(run.hostWorkspace(), wsMount.get().target(), run.files());
+      }
+      group = cgroups.create(run.runId(), run.limits());
+      // Blocked start: always with a cgroup (usage, kill), and for the rlimits (RLIMIT_CORE=0 at least).
+      boolean block = cgroups.enforced() || run.limits().maxOpenFiles() > 0 || run.limits().maxFileSizeBytes() > 0;
+      List<String> argv = commandLine(profile, run, workspace == null ? "" : workspace.dir().toString(), block);
       Pipe stdin = open(parentEnds, childEnds, false);
       Pipe stdout = open(parentEnds, childEnds, true);
       Pipe stderr = open(parentEnds, childEnds, true);
       Pipe seccomp = bpf.length > 0 ? open(parentEnds, childEnds, false) : null;
       Pipe status = open(parentEnds, childEnds, true);
+      Pipe blockPipe = block ? open(parentEnds, childEnds, false) : null;
       if (seccomp != null) {
         // At most 32 KiB, below the 64 KiB pipe buffer: this write never blocks.
         writeFully(seccomp.write, bpf);
         libc.close(seccomp.write);
         parentEnds.remove(Integer.valueOf(seccomp.write));
       }
-      int[] targets = {stdin.read, stdout.write, stderr.write, seccomp == null ? -1 : seccomp.read, status.write};
+      int[] targets = {stdin.read, stdout.write, stderr.write, seccomp == null ? -1 : seccomp.read, status.write,
+          blockPipe == null ? -1 : blockPipe.read};
       int pid = spawn(argv, targets);
+      started = true;
       closeAll(childEnds);
       BwrapRun handle = new BwrapRun(this, libc, run, pid, startNanos, stdin.write, stdout.read, stderr.read,
-          status.read, sink);
+          status.read, blockPipe == null ? -1 : blockPipe.write, sink, group, workspaces, workspace,
+          wsMount.map(Mount.Workspace::target).orElse(""));
       running.add(handle);
       handle.start(io, timer);
       return handle;
     } catch (RuntimeException e) {
       closeAll(childEnds);
       closeAll(parentEnds);
+      if (!started) {
+        if (group != null) {
+          group.remove();
+        }
+        if (workspace != null) {
+          workspace.close();
+        }
+      }
       throw e;
     }
   }
@@ -142,8 +268,11 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     try {
       for (int target = 0; target < targets.length; target++) {
         if (targets[target] >= 0) {
-          // dup2 clears close-on-exec on the copy, so only these five survive the exec.
+          // dup2 clears close-on-exec on the copy, so only these (up to six) survive the exec.
           check(libc.posix_spawn_file_actions_adddup2(actions, targets[target], target), "adddup2");
+        } else {
+          // An unused slot (no seccomp program, no block fd) must not pass on whatever the JVM holds there.
+          check(libc.posix_spawn_file_actions_addclose(actions, target), "addclose");
         }
       }
       // The JVM holds descriptors without close-on-exec (sockets, jars): none may reach the sandbox.
@@ -211,6 +340,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     }
     timer.shutdownNow();
     io.shutdown();
+    cgroups.close();
   }
 
   @Override

@@ -6,9 +6,15 @@ import dev.phantom.zygote.core.OutputBudget;
 import dev.phantom.zygote.core.OutputSink;
 import dev.phantom.zygote.core.Outcomes;
 import dev.phantom.zygote.core.RunOutcome;
+import dev.phantom.zygote.core.ResourceLimits;
+import dev.phantom.zygote.core.ResourceUsage;
 import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxCgroups;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.Termination;
+import dev.phantom.zygote.core.WorkspaceFile;
+import dev.phantom.zygote.workspace.Workspaces;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +41,15 @@ final class BwrapRun implements SandboxLauncher.Running {
   private final int stderrFd;
   private final int statusFd;
   private final OutputSink sink;
+  private final SandboxCgroups.Group group;
+  private final Workspaces.Workspace workspace;
+  private final Workspaces workspaces;
+  private final String workspaceTarget;
+  /** Write end of bubblewrap's --block-fd, or -1 when the sandbox was not blocked. */
+  private final int blockFd;
   private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+  private final StringBuilder statusText = new StringBuilder();
+  private volatile String setupFailure;
 
   private final Object lock = new Object();
   // Guarded by lock: once the process has exited (but before it is reaped) no signal is sent, so a kill
@@ -48,6 +62,18 @@ final class BwrapRun implements SandboxLauncher.Running {
 
   BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
       int stderrFd, int statusFd, OutputSink sink) {
+    this(launcher, libc, spec, pid, startNanos, stdinFd, stdoutFd, stderrFd, statusFd, -1, sink,
+        SandboxCgroups.NONE.create(spec.runId(), ResourceLimits.NONE), null, null, "");
+  }
+
+  BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
+      int stderrFd, int statusFd, int blockFd, OutputSink sink, SandboxCgroups.Group group, Workspaces workspaces,
+      Workspaces.Workspace workspace, String workspaceTarget) {
+    this.blockFd = blockFd;
+    this.group = group;
+    this.workspaces = workspaces;
+    this.workspace = workspace;
+    this.workspaceTarget = workspaceTarget;
     this.launcher = launcher;
     this.libc = libc;
     this.spec = spec;
@@ -84,24 +110,33 @@ final class BwrapRun implements SandboxLauncher.Running {
       if (killReason == null) {
         killReason = reason;
       }
-      // bwrap was started with --die-with-parent and --unshare-pid: its death takes the whole pid namespace.
+      // bwrap was started with --die-with-parent and --unshare-pid: its death takes the whole pid namespace;
+      // the cgroup catches whatever is still on its way out.
       libc.kill(pid, LibC.SIGKILL);
+      group.killAll();
     }
   }
 
   void start(ExecutorService io, ScheduledExecutorService timer) {
     CompletableFuture<Captured> out = CompletableFuture.supplyAsync(() -> drain(stdoutFd, OutputSink.Stream.STDOUT), io);
     CompletableFuture<Captured> err = CompletableFuture.supplyAsync(() -> drain(stderrFd, OutputSink.Stream.STDERR), io);
+    timeout = timer.schedule(() -> kill(KillReason.TIMEOUT), spec.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    if (blockFd >= 0) {
+      placeAndRelease();
+    }
     CompletableFuture<BwrapStatus> status = CompletableFuture.supplyAsync(this::readStatus, io);
     if (spec.stdin().length == 0) {
       libc.close(stdinFd);
     } else {
       io.execute(this::feedStdin);
     }
-    timeout = timer.schedule(() -> kill(KillReason.TIMEOUT), spec.timeout().toNanos(), TimeUnit.NANOSECONDS);
     io.execute(() -> {
       try {
-        complete(waitForExit(), out.join(), err.join(), status.join());
+        Termination bwrap = waitForExit();
+        Captured o = out.join();
+        Captured e = err.join();
+        BwrapStatus st = status.join();
+        complete(bwrap, o, e, st, afterExit());
       } catch (RuntimeException | Error e) {
         LOG.log(Level.SEVERE, "run " + spec.runId() + " failed in the zygote", e);
         outcome.completeExceptionally(e);
@@ -109,6 +144,104 @@ final class BwrapRun implements SandboxLauncher.Running {
         launcher.finished(this);
       }
     });
+  }
+
+  /**
+   * The sandbox's first process is blocked on --block-fd: read its pid from the status fd, move bubblewrap
+   * and it into the cgroup, set its rlimits, then let it go. Everything the command forks later inherits
+   * both. On any failure the sandbox is killed before it is released, so no command ever runs unconfined.
+   */
+  private void placeAndRelease() {
+    try {
+      OptionalIntHolder child = readStatusUntilChildPid();
+      if (child.pid < 0) {
+        return; // bubblewrap failed before creating the sandbox; its stderr says why
+      }
+      group.add(pid);
+      group.add(child.pid);
+      ResourceLimits limits = spec.limits();
+      if (launcher.rlimitsBySyscall()) {
+        setRlimit(child.pid, LibC.RLIMIT_CORE, 0);
+        if (limits.maxOpenFiles() > 0) {
+          setRlimit(child.pid, LibC.RLIMIT_NOFILE, limits.maxOpenFiles());
+        }
+        if (limits.maxFileSizeBytes() > 0) {
+          setRlimit(child.pid, LibC.RLIMIT_FSIZE, limits.maxFileSizeBytes());
+        }
+      }
+      childStartedNanos = System.nanoTime();
+      if (libc.write(blockFd, new byte[] {'1'}, 1) != 1) {
+        throw new IllegalStateException("releasing the sandbox failed: errno " + LibC.errno());
+      }
+    } catch (RuntimeException e) {
+      setupFailure = e.getMessage();
+      LOG.warning("run " + spec.runId() + ": " + e.getMessage());
+      kill(KillReason.SETUP);
+    } finally {
+      libc.close(blockFd);
+    }
+  }
+
+  private static final class OptionalIntHolder {
+    int pid = -1;
+  }
+
+  private OptionalIntHolder readStatusUntilChildPid() {
+    OptionalIntHolder holder = new OptionalIntHolder();
+    byte[] chunk = new byte[4096];
+    while (true) {
+      long n = libc.read(statusFd, chunk, chunk.length);
+      if (n < 0 && LibC.errno() == LibC.EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return holder;
+      }
+      statusText.append(new String(chunk, 0, (int) n, StandardCharsets.UTF_8));
+      var childPid = BwrapStatus.parse(statusText.toString()).childPid();
+      if (childPid.isPresent()) {
+        holder.pid = childPid.getAsInt();
+        return holder;
+      }
+    }
+  }
+
+  private void setRlimit(int target, int resource, long value) {
+    jnr.ffi.Pointer limit = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), 16);
+    limit.putLong(0, value);
+    limit.putLong(8, value);
+    if (libc.prlimit(target, resource, limit, null) != 0) {
+      throw new IllegalStateException("prlimit(" + target + ", " + resource + ", " + value + ") failed: errno " + LibC.errno());
+    }
+  }
+
+  /** What is learned once bubblewrap is gone: every process killed, usage read, files collected, cleanup done. */
+  private record AfterExit(ResourceUsage usage, List<WorkspaceFile> files) {}
+
+  private AfterExit afterExit() {
+    ResourceUsage usage = ResourceUsage.NONE;
+    List<WorkspaceFile> files = List.of();
+    try {
+      if (!group.killAndWait(5000)) {
+        LOG.warning("run " + spec.runId() + ": processes still in the cgroup after 5 s of SIGKILL");
+      }
+      usage = group.usage();
+      if (workspace != null && !spec.collect().isEmpty()) {
+        files = workspaces.collect(workspace, workspaceTarget, spec.collect(), launcher.maxCollectEach(spec),
+            launcher.maxCollectTotal(spec));
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "run " + spec.runId() + ": reading usage or collecting files failed", e);
+    } finally {
+      try {
+        if (workspace != null) {
+          workspace.close();
+        }
+      } finally {
+        group.remove();
+      }
+    }
+    return new AfterExit(usage, files);
   }
 
   private Termination waitForExit() {
@@ -132,14 +265,18 @@ final class BwrapRun implements SandboxLauncher.Running {
     return Termination.fromWaitStatus(status[0]);
   }
 
-  private void complete(Termination bwrap, Captured out, Captured err, BwrapStatus status) {
+  private void complete(Termination bwrap, Captured out, Captured err, BwrapStatus status, AfterExit after) {
     long endNanos = System.nanoTime();
     long started = childStartedNanos;
     KillReason killedBy;
     synchronized (lock) {
       killedBy = killReason;
     }
-    Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head, spec.timeout());
+    Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head, spec.timeout(),
+        after.usage().oomKills(), spec.limits().memoryBytes());
+    if (killedBy == KillReason.SETUP && setupFailure != null) {
+      verdict = new Outcomes.Verdict(verdict.status(), verdict.message() + ": " + setupFailure);
+    }
     Termination termination = status.exitCode().isPresent() && bwrap instanceof Termination.Exited
         ? new Termination.Exited(status.exitCode().getAsInt())
         : bwrap;
@@ -152,14 +289,19 @@ final class BwrapRun implements SandboxLauncher.Running {
         err.truncated,
         started == 0 ? -1 : (started - startNanos) / 1000,
         (endNanos - (started == 0 ? startNanos : started)) / 1000,
-        verdict.message()));
+        verdict.message(),
+        out.total,
+        err.total,
+        after.usage(),
+        spec.limits(),
+        after.files()));
   }
 
   /**
    * @param bytes what is kept for the result (nothing when streaming: the chunks went out already)
    * @param head the first bytes in every case, so bubblewrap's own error can be told even when streaming
    */
-  private record Captured(byte[] bytes, boolean truncated, byte[] head) {}
+  private record Captured(byte[] bytes, boolean truncated, byte[] head, long total) {}
 
   /** bubblewrap's setup errors are one or two short lines at the start of stderr. */
   private static final int DIAGNOSTIC_HEAD_BYTES = 4096;
@@ -169,6 +311,7 @@ final class BwrapRun implements SandboxLauncher.Running {
     BoundedBuffer kept = sink == null ? new BoundedBuffer(spec.maxOutputBytes()) : null;
     BoundedBuffer head = sink == null ? null : new BoundedBuffer(DIAGNOSTIC_HEAD_BYTES);
     byte[] chunk = new byte[BwrapLauncher.CHUNK];
+    long total = 0;
     try {
       while (true) {
         long n = libc.read(fd, chunk, chunk.length);
@@ -182,6 +325,7 @@ final class BwrapRun implements SandboxLauncher.Running {
           LOG.warning("run " + spec.runId() + ": reading " + stream + " failed: errno " + LibC.errno());
           break;
         }
+        total += n;
         int keep = budget.admit((int) n);
         if (keep == 0) {
           continue;
@@ -197,11 +341,11 @@ final class BwrapRun implements SandboxLauncher.Running {
       libc.close(fd);
     }
     byte[] bytes = kept == null ? new byte[0] : kept.toByteArray();
-    return new Captured(bytes, budget.truncated(), head == null ? bytes : head.toByteArray());
+    return new Captured(bytes, budget.truncated(), head == null ? bytes : head.toByteArray(), total);
   }
 
   private BwrapStatus readStatus() {
-    StringBuilder text = new StringBuilder();
+    StringBuilder text = statusText;
     byte[] chunk = new byte[4096];
     try {
       while (true) {

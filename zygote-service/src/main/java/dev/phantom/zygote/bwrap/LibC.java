@@ -46,9 +46,33 @@ public interface LibC {
 
   int geteuid();
 
+  int getuid();
+
+  int getgid();
+
+  int RLIMIT_FSIZE = 1;
+  int RLIMIT_CORE = 4;
+  int RLIMIT_NOFILE = 7;
+  long RLIM_INFINITY = -1L;
+
+  /** {@code newLimit} and {@code oldLimit} point to {@code struct rlimit} (two 64-bit values) or are null. */
+  int prlimit(int pid, int resource, Pointer newLimit, Pointer oldLimit);
+
+  long MS_NOSUID = 2;
+  long MS_NODEV = 4;
+  int MNT_DETACH = 2;
+  int UMOUNT_NOFOLLOW = 8;
+
+  int mount(String source, String target, String fstype, long flags, String data);
+
+  int umount2(String target, int flags);
+
   int posix_spawn_file_actions_init(Pointer actions);
 
   int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newfd);
+
+  /** glibc ignores EBADF in the child for an in-range descriptor that is not open. */
+  int posix_spawn_file_actions_addclose(Pointer actions, int fd);
 
   /** glibc 2.34+: closes every descriptor >= {@code from} in the child, whatever its CLOEXEC flag. */
   int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);

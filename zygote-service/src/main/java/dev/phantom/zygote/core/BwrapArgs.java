@@ -15,6 +15,8 @@ public final class BwrapArgs {
   public static final int SECCOMP_FD = 3;
   /** File descriptor bubblewrap writes its JSON status documents to. */
   public static final int STATUS_FD = 4;
+  /** File descriptor bubblewrap blocks on before running the command, while the zygote sets up the cgroup. */
+  public static final int BLOCK_FD = 5;
 
   private BwrapArgs() {}
 
@@ -22,6 +24,17 @@ public final class BwrapArgs {
    * @throws ZygoteException {@code INVALID_REQUEST} when argv or env cannot be passed to bubblewrap
    */
   public static List<String> build(BwrapFeatures features, SandboxProfile profile, RunSpec run) {
+    return build(features, profile, run, "", false);
+  }
+
+  /**
+   * @param workspaceDir host directory bound read-write at every {@link Mount.Workspace} target; empty makes
+   *     it a plain directory inside the sandbox's root tmpfs
+   * @param blockFd add {@code --block-fd} {@value #BLOCK_FD}: the sandbox's first process waits for a byte (or
+   *     EOF) there before anything of the command runs
+   */
+  public static List<String> build(BwrapFeatures features, SandboxProfile profile, RunSpec run, String workspaceDir,
+      boolean blockFd) {
     validate(profile, run);
     List<String> args = new ArrayList<>();
     // --unshare-all only *tries* the user namespace; --disable-userns needs it for sure.
@@ -41,12 +54,19 @@ public final class BwrapArgs {
       args.addAll(List.of("--chdir", profile.cwd()));
     }
     for (Mount mount : profile.mounts()) {
-      mount(args, mount);
+      if (mount instanceof Mount.Workspace w) {
+        args.addAll(workspaceDir.isEmpty() ? List.of("--dir", w.target()) : List.of("--bind", workspaceDir, w.target()));
+      } else {
+        mount(args, mount);
+      }
     }
     if (profile.seccompBpf().length > 0) {
       args.addAll(List.of("--seccomp", Integer.toString(SECCOMP_FD)));
     }
     args.addAll(List.of("--json-status-fd", Integer.toString(STATUS_FD)));
+    if (blockFd) {
+      args.addAll(List.of("--block-fd", Integer.toString(BLOCK_FD)));
+    }
     args.add("--");
     args.addAll(run.argv());
     return List.copyOf(args);
@@ -70,6 +90,7 @@ public final class BwrapArgs {
       case Mount.Dev m -> args.addAll(List.of("--dev", m.target()));
       case Mount.Symlink m -> args.addAll(List.of("--symlink", m.linkTo(), m.target()));
       case Mount.Dir m -> args.addAll(List.of("--dir", m.target()));
+      case Mount.Workspace m -> throw new IllegalStateException("handled by the caller");
     }
   }
 

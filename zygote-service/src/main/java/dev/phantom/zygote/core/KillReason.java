@@ -7,5 +7,7 @@ public enum KillReason {
   /** The caller cancelled the run. */
   CANCELLED,
   /** The node is stopping. */
-  SHUTDOWN
+  SHUTDOWN,
+  /** The zygote could not finish the sandbox's setup (cgroup placement, rlimits) before releasing it. */
+  SETUP
 }

@@ -26,4 +26,11 @@ public sealed interface Mount {
 
   /** An empty directory. */
   record Dir(String target) implements Mount {}
+
+  /**
+   * A fresh writable directory per run (a tmpfs of {@code sizeBytes} when the service is root; 0 = tmpfs
+   * default), or the request's host workspace; bound read-write at {@code target}. The launcher fills in
+   * the host directory, so {@link BwrapArgs} needs it passed separately.
+   */
+  record Workspace(String target, long sizeBytes) implements Mount {}
 }

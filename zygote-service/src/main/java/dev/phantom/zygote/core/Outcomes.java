@@ -22,12 +22,37 @@ public final class Outcomes {
    * @param timeout the run's timeout, for the message
    */
   public static Verdict classify(KillReason killedBy, Termination bwrap, BwrapStatus status, byte[] stderr, Duration timeout) {
+    return classify(killedBy, bwrap, status, stderr, timeout, 0, 0);
+  }
+
+  /**
+   * @param oomKills processes the OOM killer killed in the sandbox's cgroup
+   * @param memoryLimit the sandbox's memory limit, for the message (0 = none)
+   */
+  public static Verdict classify(KillReason killedBy, Termination bwrap, BwrapStatus status, byte[] stderr, Duration timeout,
+      long oomKills, long memoryLimit) {
+    Verdict verdict = classifyIgnoringMemory(killedBy, bwrap, status, stderr, timeout);
+    if (oomKills <= 0) {
+      return verdict;
+    }
+    String oom = "the OOM killer killed " + oomKills + (oomKills == 1 ? " process" : " processes")
+        + " of the sandbox" + (memoryLimit > 0 ? " at its memory limit of " + memoryLimit + " bytes" : "");
+    // A timeout or cancel that came on top stays the reason the run ended; the OOM is mentioned.
+    if (verdict.status() == RunOutcome.Status.TIMEOUT || verdict.status() == RunOutcome.Status.KILLED) {
+      return new Verdict(verdict.status(), verdict.message() + "; " + oom);
+    }
+    return new Verdict(RunOutcome.Status.OOM_KILLED, oom);
+  }
+
+  private static Verdict classifyIgnoringMemory(KillReason killedBy, Termination bwrap, BwrapStatus status, byte[] stderr,
+      Duration timeout) {
     // A kill that raced with a natural exit found bubblewrap already gone: the run ended by itself.
     if (killedBy != null && bwrap instanceof Termination.Signaled) {
       return switch (killedBy) {
         case TIMEOUT -> new Verdict(RunOutcome.Status.TIMEOUT, "killed after the timeout of " + timeout.toMillis() + " ms");
         case CANCELLED -> new Verdict(RunOutcome.Status.KILLED, "cancelled by the caller");
         case SHUTDOWN -> new Verdict(RunOutcome.Status.KILLED, "the zygote node is stopping");
+        case SETUP -> new Verdict(RunOutcome.Status.FAILED_TO_START, "the zygote could not finish the sandbox's setup");
       };
     }
     if (status.exitCode().isPresent()) {

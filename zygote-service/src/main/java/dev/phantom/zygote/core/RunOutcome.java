@@ -10,6 +10,11 @@ package dev.phantom.zygote.core;
  * @param spawnMicros from the spawn call to the sandbox's first process existing; -1 when it never did
  * @param wallMicros from the spawn call to bubblewrap's exit
  * @param message a reason for people when the status is not OK
+ * @param stdoutBytes bytes the command wrote to stdout, kept and dropped
+ * @param stderrBytes likewise for stderr
+ * @param usage what the sandbox's cgroup measured ({@link ResourceUsage#NONE} without cgroups)
+ * @param limits the limits the sandbox ran under
+ * @param files collected workspace files, in request order
  */
 public record RunOutcome(
     Status status,
@@ -20,13 +25,25 @@ public record RunOutcome(
     boolean stderrTruncated,
     long spawnMicros,
     long wallMicros,
-    String message) {
+    String message,
+    long stdoutBytes,
+    long stderrBytes,
+    ResourceUsage usage,
+    ResourceLimits limits,
+    java.util.List<WorkspaceFile> files) {
 
-  /** Mirrors {@code phantom.v1.RunStatus} minus OOM, which needs cgroups (a later issue). */
+  public RunOutcome {
+    usage = usage == null ? ResourceUsage.NONE : usage;
+    limits = limits == null ? ResourceLimits.NONE : limits;
+    files = files == null ? java.util.List.of() : java.util.List.copyOf(files);
+  }
+
+  /** Mirrors {@code phantom.v1.RunStatus}. */
   public enum Status {
     OK,
     TIMEOUT,
     KILLED,
+    OOM_KILLED,
     FAILED_TO_START
   }
 }

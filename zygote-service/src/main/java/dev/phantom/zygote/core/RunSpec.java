@@ -14,6 +14,10 @@ import java.util.Objects;
  * @param env variables set on top of the profile's (sorted by name)
  * @param timeout wall-clock limit after which the whole sandbox is killed
  * @param maxOutputBytes bytes kept per stream; the rest is read and dropped
+ * @param limits cgroup and rlimit limits, already resolved against the profile (0 = none)
+ * @param files placed in the workspace before the command starts
+ * @param collect workspace paths returned once every process of the sandbox is gone
+ * @param hostWorkspace host directory bound at the workspace target instead of a fresh one; empty = fresh
  */
 public record RunSpec(
     String runId,
@@ -21,7 +25,11 @@ public record RunSpec(
     byte[] stdin,
     Map<String, String> env,
     Duration timeout,
-    long maxOutputBytes) {
+    long maxOutputBytes,
+    ResourceLimits limits,
+    List<WorkspaceFile> files,
+    List<String> collect,
+    String hostWorkspace) {
 
   public RunSpec {
     Objects.requireNonNull(runId, "runId");
@@ -29,6 +37,26 @@ public record RunSpec(
     stdin = stdin == null ? new byte[0] : stdin;
     env = Sorted.copy(env);
     Objects.requireNonNull(timeout, "timeout");
+    limits = limits == null ? ResourceLimits.NONE : limits;
+    files = files == null ? List.of() : List.copyOf(files);
+    collect = collect == null ? List.of() : List.copyOf(collect);
+    hostWorkspace = hostWorkspace == null ? "" : hostWorkspace;
+  }
+
+  /** A run without limits, workspace files or collection. */
+  public RunSpec(String runId, List<String> argv, byte[] stdin, Map<String, String> env, Duration timeout,
+      long maxOutputBytes) {
+    this(runId, argv, stdin, env, timeout, maxOutputBytes, ResourceLimits.NONE, List.of(), List.of(), "");
+  }
+
+  /** The same run with other limits. */
+  public RunSpec withLimits(ResourceLimits newLimits) {
+    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, newLimits, files, collect, hostWorkspace);
+  }
+
+  /** The same run with workspace files in and out. */
+  public RunSpec withWorkspace(List<WorkspaceFile> newFiles, List<String> newCollect, String newHostWorkspace) {
+    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, limits, newFiles, newCollect, newHostWorkspace);
   }
 
   /** Convenience for tests and callers without env or stdin. */

@@ -50,12 +50,26 @@ public record SandboxProfile(
   }
 
   /**
-   * Time and output limits of a profile.
+   * Limits of a profile; 0 means "none" (or "the node's default" for timeout and output).
    *
    * @param defaultTimeoutMs used when a request names none; 0 = the node's default
    * @param maxTimeoutMs largest timeout a request may ask for; 0 = no profile maximum
    * @param maxOutputBytes kept per stream (stdout, stderr); 0 = the node's default
+   * @param defaults memory, pids and CPU used when a request names none (its rlimit fields are the profile's)
+   * @param maximums largest memory, pids and CPU a request may ask for (rlimit fields unused)
    */
-  public record Limits(long defaultTimeoutMs, long maxTimeoutMs, long maxOutputBytes) {}
+  public record Limits(long defaultTimeoutMs, long maxTimeoutMs, long maxOutputBytes, ResourceLimits defaults,
+      ResourceLimits maximums) {
+
+    public Limits {
+      defaults = defaults == null ? ResourceLimits.NONE : defaults;
+      maximums = maximums == null ? ResourceLimits.NONE : maximums;
+    }
+
+    /** Time and output limits only: no cgroup or rlimit. */
+    public Limits(long defaultTimeoutMs, long maxTimeoutMs, long maxOutputBytes) {
+      this(defaultTimeoutMs, maxTimeoutMs, maxOutputBytes, ResourceLimits.NONE, ResourceLimits.NONE);
+    }
+  }
 
 }

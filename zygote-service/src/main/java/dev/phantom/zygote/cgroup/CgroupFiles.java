@@ -1,0 +1,123 @@
+package dev.phantom.zygote.cgroup;
+
+import dev.phantom.zygote.bwrap.LibC;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Reading and writing cgroupfs files, shared by both versions. */
+final class CgroupFiles {
+
+  private CgroupFiles() {}
+
+  static void write(Path file, String value) throws IOException {
+    // One write(2) of the whole value: cgroupfs takes each write as one command.
+    Files.write(file, value.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  static Optional<String> read(Path file) {
+    try {
+      return Optional.of(Files.readString(file, StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  static OptionalLong readLong(Path file) {
+    return read(file).map(String::strip).filter(s -> s.matches("\\d+"))
+        .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty());
+  }
+
+  /** The value of {@code key} in a flat-keyed file ("key value" lines: cpu.stat, memory.events, oom_control). */
+  static OptionalLong keyed(Path file, String key) {
+    Optional<String> text = read(file);
+    if (text.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    for (String line : text.get().split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length == 2 && f[0].equals(key) && f[1].matches("\\d+")) {
+        return OptionalLong.of(Long.parseLong(f[1]));
+      }
+    }
+    return OptionalLong.empty();
+  }
+
+  static List<Integer> pids(Path group) {
+    List<Integer> pids = new ArrayList<>();
+    read(group.resolve("cgroup.procs")).ifPresent(text -> {
+      for (String line : text.split("\n")) {
+        if (!line.isBlank()) {
+          pids.add(Integer.parseInt(line.strip()));
+        }
+      }
+    });
+    return pids;
+  }
+
+  /** SIGKILL to every process listed in the group; returns how many were listed. */
+  static int killListed(Path group) {
+    List<Integer> pids = pids(group);
+    for (int pid : pids) {
+      // A pid listed in this group belongs to the sandbox: the group holds it until it is reaped.
+      LibC.get().kill(pid, LibC.SIGKILL);
+    }
+    return pids.size();
+  }
+
+  /** Removes an empty group directory, retrying while the kernel still reports it busy; true when gone. */
+  static boolean rmdir(Path group, long timeoutMillis) {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+    while (true) {
+      try {
+        Files.delete(group);
+        return true;
+      } catch (NoSuchFileException e) {
+        return true;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        killListed(group);
+        sleep(5);
+      }
+    }
+  }
+
+  static List<Path> children(Path dir) {
+    List<Path> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, Files::isDirectory)) {
+      entries.forEach(out::add);
+    } catch (IOException e) {
+      // listed as empty
+    }
+    return out;
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A group directory name from a run id: safe characters only, short, and unique through {@code seq}. */
+  static String groupName(String runId, long seq) {
+    String safe = runId.replaceAll("[^A-Za-z0-9_.-]", "_");
+    if (safe.length() > 64) {
+      safe = safe.substring(0, 64);
+    }
+    return "run-" + seq + "-" + safe;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.phantom.zygote.workspace;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The zygote's per-host state directory: run workspaces live in {@code <dir>/ws}, and the name of the
+ * parent cgroup derives from its path, so that a restarted service finds what a killed one left behind.
+ * One zygote owns a state directory at a time (an exclusive lock on {@code <dir>/zygote.lock}): a second
+ * one would otherwise treat the first one's live sandboxes as leftovers.
+ */
+public final class StateDir implements AutoCloseable {
+
+  private final Path dir;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private StateDir(Path dir, FileChannel lockChannel, FileLock lock) {
+    this.dir = dir;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** {@code /run/phantom} when /run is writable (root), else {@code /tmp/phantom-<uid>}. */
+  public static Path defaultPath(int uid) {
+    Path run = Path.of("/run");
+    return Files.isDirectory(run) && Files.isWritable(run) ? run.resolve("phantom") : Path.of("/tmp", "phantom-" + uid);
+  }
+
+  /**
+   * Creates the directory (mode 0711: the sandbox user must traverse it to reach its workspace) and
+   * takes the lock.
+   *
+   * @throws IOException when it cannot be created, or another process holds the lock
+   */
+  public static StateDir open(Path path) throws IOException {
+    Path dir = path.toAbsolutePath().normalize();
+    Files.createDirectories(dir.resolve("ws"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+    Files.setPosixFilePermissions(dir.resolve("ws"), PosixFilePermissions.fromString("rwx--x--x"));
+    FileChannel channel = FileChannel.open(dir.resolve("zygote.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e instanceof IOException io ? io : new IOException(e);
+    }
+    if (lock == null) {
+      String holder = Files.readString(dir.resolve("zygote.lock")).strip();
+      channel.close();
+      throw new IOException("state directory " + dir + " is in use by another zygote (pid " + holder
+          + "): give each zygote on a host its own stateDir");
+    }
+    channel.truncate(0);
+    channel.write(ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII)), 0);
+    return new StateDir(dir, channel, lock);
+  }
+
+  public Path path() {
+    return dir;
+  }
+
+  /** Where run workspaces are created. */
+  public Path workspaces() {
+    return dir.resolve("ws");
+  }
+
+  /** Stable per state directory, so that two zygotes on one host (with two state dirs) never meet. */
+  public String cgroupParentName() {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(dir.toString().getBytes(StandardCharsets.UTF_8));
+      return "phantom-" + HexFormat.of().formatHex(hash, 0, 5);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** For tests: who holds the lock. */
+  public Optional<String> holder() {
+    try {
+      return Optional.of(Files.readString(dir.resolve("zygote.lock")).strip());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      lock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      // the lock dies with the channel
+    }
+  }
+}
