@@ -6,6 +6,8 @@ import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
 import dev.phantom.gateway.http.RestRoutes;
+import dev.phantom.gateway.mcp.McpHttpOptions;
+import dev.phantom.gateway.mcp.McpHttpTransport;
 import dev.phantom.support.ServiceContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -59,6 +61,8 @@ public final class GatewayVerticle extends VerticleBase {
         .listen(config.grpcPort());
     Router router = HttpRoutes.create(vertx, context.meters());
     new RestRoutes(coordinator, access, apiMetrics).mount(router, config.maxMessageBytes());
+    router.route(McpHttpTransport.PATH).handler(RestRoutes.gate(access, "mcp"));
+    McpHttpTransport.mount(router, CoordinatorOperations.uncancellable(coordinator), McpHttpOptions.DEFAULTS);
     HttpRoutes.finish(router);
     Future<HttpServer> httpListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
         .requestHandler(router)

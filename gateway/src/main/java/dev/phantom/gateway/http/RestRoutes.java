@@ -44,6 +44,19 @@ public final class RestRoutes {
     this.metrics = metrics;
   }
 
+  /** Admits a request to another HTTP front door (MCP) by the same keys and rates, or answers the refusal. */
+  public static io.vertx.core.Handler<RoutingContext> gate(AccessControl access, String api) {
+    return ctx -> {
+      try {
+        access.admit(ctx.request().headers(), ctx.request().remoteAddress().hostAddress(), api);
+      } catch (PhantomException refused) {
+        HttpErrors.send(ctx.response(), refused);
+        return;
+      }
+      ctx.next();
+    };
+  }
+
   public void mount(Router router, long maxBodyBytes) {
     router.get(PREFIX + "/openapi.json").handler(RestRoutes::openApi);
     router.route(PREFIX + "/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));

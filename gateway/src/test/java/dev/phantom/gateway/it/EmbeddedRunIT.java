@@ -227,6 +227,28 @@ class EmbeddedRunIT {
   }
 
   @Test
+  void runCodeRunsPythonSourceWithItsFilesAndCollectsResults() {
+    RunCodeRequest code = RunCodeRequest.newBuilder()
+        .setLanguage("python")
+        .setSource("import sys\nprint(open('data.txt').read().upper(), sys.argv[1:])\nopen('out/result.txt','w').write('done')\n")
+        .addFiles(WorkspaceFile.newBuilder().setPath("data.txt").setContent(ByteString.copyFromUtf8("payload")))
+        .addFiles(WorkspaceFile.newBuilder().setPath("out/.keep").setContent(ByteString.EMPTY))
+        .addArgs("--flag")
+        .addCollect("out/result.txt")
+        .build();
+
+    RunResult result = EmbeddedMesh.await(mesh.client.runCode(code));
+
+    assertThat(result.getStderr().toStringUtf8()).isEmpty();
+    assertThat(result.getStdout().toStringUtf8()).isEqualTo("PAYLOAD ['--flag']\n");
+    assertThat(result.getFilesList()).singleElement().satisfies(file -> {
+      assertThat(file.getPath()).isEqualTo("out/result.txt");
+      assertThat(file.getContent().toStringUtf8()).isEqualTo("done");
+      assertThat(file.getError()).isEmpty();
+    });
+  }
+
+  @Test
   void runCodeInAnUnknownLanguageIsInvalid() {
     RunCodeRequest cobol = RunCodeRequest.newBuilder().setLanguage("cobol").setSource("DISPLAY 'HI'.").build();
 

@@ -1,0 +1,222 @@
+package dev.phantom.gateway.mcp;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.Language;
+import dev.phantom.api.v1.ListProfilesResponse;
+import dev.phantom.api.v1.ProfileInfo;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.RunStatus;
+import dev.phantom.support.PhantomException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Tool results (MCP {@code CallToolResult}) written for a model to read: a text summary, and the
+ * same facts as structured content for clients that validate against the output schema.
+ */
+final class ToolResults {
+
+  static final JsonObject RUN_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("status", new JsonObject().put("type", "string")
+              .put("enum", strings("ok", "timeout", "killed", "oom_killed", "failed_to_start"))
+              .put("description", "ok when the command ended by itself, whatever its exit code"))
+          .put("exit_code", new JsonObject().put("type", strings("integer", "null")))
+          .put("signal", new JsonObject().put("type", strings("integer", "null"))
+              .put("description", "the signal that ended the command, if one did"))
+          .put("stdout", new JsonObject().put("type", "string"))
+          .put("stderr", new JsonObject().put("type", "string"))
+          .put("truncated", new JsonObject().put("type", "boolean")
+              .put("description", "true when the output was longer than the profile keeps"))
+          .put("wall_ms", new JsonObject().put("type", "integer"))
+          .put("message", new JsonObject().put("type", "string")
+              .put("description", "why the sandbox failed to start, timed out or was killed")))
+      .put("required", strings("status", "exit_code", "stdout", "stderr", "truncated", "wall_ms"));
+
+  static final JsonObject PROFILES_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("profiles", new JsonObject().put("type", "array").put("items", new JsonObject()
+              .put("type", "object")
+              .put("properties", new JsonObject()
+                  .put("name", new JsonObject().put("type", "string"))
+                  .put("description", new JsonObject().put("type", "string"))
+                  .put("default_timeout_seconds", new JsonObject().put("type", "number"))
+                  .put("max_timeout_seconds", new JsonObject().put("type", "number"))
+                  .put("network", new JsonObject().put("type", "boolean")))
+              .put("required", strings("name"))))
+          .put("languages", new JsonObject().put("type", "array").put("items", new JsonObject()
+              .put("type", "object")
+              .put("properties", new JsonObject()
+                  .put("name", new JsonObject().put("type", "string"))
+                  .put("profile", new JsonObject().put("type", "string"))
+                  .put("command", new JsonObject().put("type", "array")
+                      .put("items", new JsonObject().put("type", "string"))))
+              .put("required", strings("name", "profile")))))
+      .put("required", strings("profiles", "languages"));
+
+  /** The most of each output stream a result carries, in characters. */
+  static final int MAX_STREAM_CHARS = 64 * 1024;
+
+  private ToolResults() {}
+
+  /**
+   * A finished run. A non-zero exit code is a normal result for the model to read; a sandbox that
+   * could not start, timed out or was killed is a tool error, with the reason.
+   */
+  static JsonObject run(RunResult run, boolean structured) {
+    String status = status(run.getStatus());
+    boolean failed = run.getStatus() != RunStatus.RUN_STATUS_OK;
+    Output stdout = Output.of(run.getStdout(), run.getStdoutTruncated(), run.getStdoutBytes());
+    Output stderr = Output.of(run.getStderr(), run.getStderrTruncated(), run.getStderrBytes());
+    StringBuilder text = new StringBuilder(headline(run)).append('\n');
+    stdout.appendTo(text, "stdout");
+    stderr.appendTo(text, "stderr");
+    JsonObject result = new JsonObject()
+        .put("content", new JsonArray().add(text(text.toString().stripTrailing())))
+        .put("isError", failed);
+    if (structured) {
+      JsonObject content = new JsonObject()
+          .put("status", status)
+          .put("exit_code", run.hasExitCode() ? run.getExitCode() : null)
+          .put("signal", run.hasSignal() ? run.getSignal() : null)
+          .put("stdout", stdout.text())
+          .put("stderr", stderr.text())
+          .put("truncated", stdout.truncated() || stderr.truncated())
+          .put("wall_ms", run.getTimings().getWallMicros() / 1000);
+      if (!run.getMessage().isBlank()) {
+        content.put("message", run.getMessage());
+      }
+      result.put("structuredContent", content);
+    }
+    return result;
+  }
+
+  static JsonObject profiles(ListProfilesResponse response, boolean structured) {
+    StringBuilder text = new StringBuilder("Profiles (run_command's \"profile\"):\n");
+    JsonArray profiles = new JsonArray();
+    for (ProfileInfo profile : response.getProfilesList()) {
+      double defaultSeconds = seconds(profile.getDefaultTimeout());
+      double maxSeconds = seconds(profile.getMaxTimeout());
+      text.append("- ").append(profile.getName()).append(": ");
+      if (!profile.getDescription().isBlank()) {
+        text.append(profile.getDescription().strip()).append(' ');
+      }
+      text.append("Timeout ").append(format(defaultSeconds)).append("s by default, at most ")
+          .append(format(maxSeconds)).append("s; network ").append(profile.getNetwork() ? "on" : "off").append(".\n");
+      profiles.add(new JsonObject().put("name", profile.getName()).put("description", profile.getDescription())
+          .put("default_timeout_seconds", defaultSeconds).put("max_timeout_seconds", maxSeconds)
+          .put("network", profile.getNetwork()));
+    }
+    text.append("Languages (run_code's \"language\"):\n");
+    JsonArray languages = new JsonArray();
+    for (Language language : response.getLanguagesList()) {
+      text.append("- ").append(language.getName()).append(": profile ").append(language.getProfile())
+          .append(", run as '").append(String.join(" ", language.getCommandList())).append("'\n");
+      languages.add(new JsonObject().put("name", language.getName()).put("profile", language.getProfile())
+          .put("command", new JsonArray(language.getCommandList())));
+    }
+    JsonObject result = new JsonObject()
+        .put("content", new JsonArray().add(text(text.toString().stripTrailing())))
+        .put("isError", false);
+    if (structured) {
+      result.put("structuredContent", new JsonObject().put("profiles", profiles).put("languages", languages));
+    }
+    return result;
+  }
+
+  /** A call that failed before or instead of a result: the model reads why and may correct its call. */
+  static JsonObject error(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    String message;
+    if (cause instanceof PhantomException phantom) {
+      message = phantom.status().name() + ": " + phantom.getMessage();
+    } else {
+      message = "the sandbox service failed: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage());
+    }
+    return new JsonObject().put("content", new JsonArray().add(text(message))).put("isError", true);
+  }
+
+  private static String headline(RunResult run) {
+    String reason = run.getMessage().isBlank() ? "" : ": " + run.getMessage();
+    return switch (run.getStatus()) {
+      case RUN_STATUS_OK -> run.hasSignal() ? "killed by signal " + run.getSignal() : "exit code " + run.getExitCode();
+      case RUN_STATUS_TIMEOUT -> "timed out, the sandbox was killed" + reason;
+      case RUN_STATUS_OOM_KILLED -> "out of memory, the sandbox was killed" + reason;
+      case RUN_STATUS_KILLED -> "the sandbox was killed" + reason;
+      case RUN_STATUS_FAILED_TO_START -> "the sandbox failed to start" + reason;
+      default -> "ended with status " + run.getStatus() + reason;
+    };
+  }
+
+  /**
+   * One output stream as the model sees it. Past {@value #MAX_STREAM_CHARS} characters the middle is
+   * left out: a model's context is precious, and the end (where errors are) matters as much as the start.
+   */
+  private record Output(String text, boolean truncated, String note) {
+
+    static Output of(ByteString data, boolean cutBySandbox, long written) {
+      String text = data.toStringUtf8();
+      String note = null;
+      if (cutBySandbox) {
+        note = written > data.size()
+            ? "the command wrote " + written + " bytes; the first " + data.size() + " were kept"
+            : "the command wrote more than the " + data.size() + " bytes kept";
+      }
+      if (text.length() > MAX_STREAM_CHARS) {
+        int half = MAX_STREAM_CHARS / 2;
+        int omitted = text.length() - 2 * half;
+        text = text.substring(0, half) + "\n[... " + omitted + " characters left out ...]\n"
+            + text.substring(text.length() - half);
+        note = (note == null ? "" : note + "; ") + omitted + " characters in the middle left out";
+      }
+      return new Output(text, note != null, note);
+    }
+
+    void appendTo(StringBuilder out, String name) {
+      out.append("--- ").append(name).append(" ---\n");
+      if (text.isEmpty()) {
+        out.append("(empty)\n");
+      } else {
+        out.append(text);
+        if (!text.endsWith("\n")) {
+          out.append('\n');
+        }
+      }
+      if (note != null) {
+        out.append("[").append(name).append(" truncated: ").append(note).append("]\n");
+      }
+    }
+  }
+
+  private static String status(RunStatus status) {
+    return switch (status) {
+      case RUN_STATUS_OK, RUN_STATUS_TIMEOUT, RUN_STATUS_KILLED, RUN_STATUS_OOM_KILLED, RUN_STATUS_FAILED_TO_START ->
+          status.name().substring("RUN_STATUS_".length()).toLowerCase(Locale.ROOT);
+      default -> "failed_to_start";
+    };
+  }
+
+  private static JsonArray strings(String... values) {
+    return new JsonArray(List.of(values));
+  }
+
+  private static JsonObject text(String text) {
+    return new JsonObject().put("type", "text").put("text", text);
+  }
+
+  private static double seconds(com.google.protobuf.Duration duration) {
+    return duration.getSeconds() + duration.getNanos() / 1e9;
+  }
+
+  private static String format(double seconds) {
+    return seconds == Math.rint(seconds) ? Long.toString((long) seconds) : Double.toString(seconds);
+  }
+}
