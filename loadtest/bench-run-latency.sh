@@ -9,7 +9,7 @@ WARMUP="${2:-20}"
 cd "$ROOT"
 ./mvnw -q -B -DskipTests package
 LOG="$(mktemp)"
-./phantom up --grpc-port 0 --http-port 0 >"$LOG" 2>&1 &
+./phantom up --grpc-port 0 --http-port 0 --insecure-local >"$LOG" 2>&1 &
 MESH=$!
 trap 'kill $MESH 2>/dev/null || true; wait $MESH 2>/dev/null || true; rm -f "$LOG"' EXIT
 for _ in $(seq 1 300); do

@@ -2,6 +2,9 @@ package dev.phantom.gateway;
 
 import dev.phantom.api.v1.SandboxApiGrpcService;
 import dev.phantom.gateway.access.AccessControl;
+import dev.phantom.gateway.access.KeyStore;
+import dev.phantom.gateway.audit.AuditLog;
+import dev.phantom.gateway.core.ApiKeys;
 import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
@@ -18,6 +21,9 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.Logger;
 
 /** Wiring only: config, the run coordinator, the gRPC and HTTP servers. */
@@ -28,6 +34,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final ServiceContext context;
   private HttpServer grpcHttpServer;
   private HttpServer httpServer;
+  private AuditLog audit = AuditLog.none();
 
   public GatewayVerticle(ServiceContext context) {
     this.context = context;
@@ -41,15 +48,34 @@ public final class GatewayVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    return vertx.executeBlocking(() -> allKeys(config))
+        .compose(keys -> {
+          config.requireKeysOrInsecureLocal(keys);
+          return serve(config, keys);
+        });
+  }
+
+  /** Keys given inline and those in the keys file, read once at start. */
+  private static ApiKeys allKeys(GatewayConfig config) throws java.io.IOException {
+    List<ApiKeys.ApiKey> keys = new ArrayList<>(config.apiKeys().keys());
+    if (config.keysFile().isPresent()) {
+      keys.addAll(KeyStore.load(Path.of(config.keysFile().get())).keys());
+    }
+    return new ApiKeys(keys);
+  }
+
+  private Future<?> serve(GatewayConfig config, ApiKeys keys) {
+    audit = config.auditLog().map(file -> AuditLog.toFile(Path.of(file), AuditLog.DEFAULT_MAX_BYTES,
+        AuditLog.DEFAULT_KEEP)).orElseGet(AuditLog::none);
     RunCoordinator coordinator = new RunCoordinator(vertx, config, new RunMetrics(context.meters()));
     coordinator.register();
 
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
         .setScheduleDeadlineAutomatically(true)
         .setMaxMessageSize(config.maxMessageBytes()));
-    AccessControl access = new AccessControl(config.apiKeys(),
+    AccessControl access = new AccessControl(keys,
         new TokenBuckets(config.rateLimitPerSecond(), config.rateLimitBurst()), context.meters());
-    ApiMetrics apiMetrics = new ApiMetrics(context.meters());
+    ApiMetrics apiMetrics = new ApiMetrics(context.meters(), audit);
     new SandboxApiGrpcEndpoint(coordinator, access, apiMetrics).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
@@ -72,6 +98,14 @@ public final class GatewayVerticle extends VerticleBase {
       httpServer = httpListening.result();
       LOG.info("gRPC listening on " + config.host() + ":" + grpcPort()
           + ", HTTP on http://" + config.host() + ":" + httpPort());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return vertx.executeBlocking(() -> {
+      audit.close();
+      return null;
     });
   }
 

@@ -19,14 +19,22 @@ class GatewayConfigTest {
   }
 
   @Test
-  void anOpenAddressWithoutKeysIsRefused() {
-    assertThatThrownBy(() -> GatewayConfig.from(new JsonObject().put("host", "0.0.0.0")))
-        .hasMessageContaining("no apiKeys are configured");
-    GatewayConfig.from(new JsonObject().put("host", "0.0.0.0").put("allowAnonymous", true));
+  void keysOrAnExplicitInsecureLocalAreRequired() {
+    GatewayConfig plain = GatewayConfig.from(new JsonObject());
+    assertThatThrownBy(() -> plain.requireKeysOrInsecureLocal(plain.apiKeys()))
+        .hasMessageContaining("phantom keys create");
+    GatewayConfig local = GatewayConfig.from(new JsonObject().put("insecureLocal", true));
+    local.requireKeysOrInsecureLocal(local.apiKeys());
+  }
+
+  @Test
+  void insecureLocalIsRefusedOnAnOpenAddress() {
+    assertThatThrownBy(() -> GatewayConfig.from(new JsonObject().put("host", "0.0.0.0").put("insecureLocal", true)))
+        .hasMessageContaining("insecureLocal");
     GatewayConfig withKey = GatewayConfig.from(new JsonObject().put("host", "0.0.0.0").put("apiKeys",
         new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "ci")
             .put("sha256", dev.phantom.gateway.core.ApiKeys.sha256Hex("k")))));
-    assertThat(withKey.apiKeys().match("k")).contains("ci");
+    assertThat(withKey.apiKeys().match("k")).map(dev.phantom.gateway.core.ApiKeys.ApiKey::name).contains("ci");
   }
 
   @Test

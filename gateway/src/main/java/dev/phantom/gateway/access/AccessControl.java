@@ -7,29 +7,39 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Who is calling, and whether they may now: API keys ({@code Authorization: Bearer KEY} or
- * {@code x-api-key: KEY}, on gRPC metadata and HTTP headers alike) and a token bucket per caller.
- * With no keys configured every caller is anonymous and limited per remote address. Owned by the
- * gateway verticle's event loop.
+ * {@code x-api-key: KEY}, on gRPC metadata and HTTP headers alike), a token bucket per caller (a key's
+ * own rate, else the gateway's), and the sandboxes each key may hold at once. With no keys (only
+ * allowed as insecure-local, on loopback) every caller is anonymous and limited per remote address.
+ * Owned by the gateway verticle's event loop.
  */
 public final class AccessControl {
 
   private final ApiKeys keys;
-  private final TokenBuckets buckets;
+  private final TokenBuckets defaultBuckets;
+  private final Map<String, TokenBuckets> keyBuckets = new HashMap<>();
+  private final Map<String, Integer> inUse = new HashMap<>();
   private final MeterRegistry meters;
 
-  public AccessControl(ApiKeys keys, TokenBuckets buckets, MeterRegistry meters) {
+  public AccessControl(ApiKeys keys, TokenBuckets defaultBuckets, MeterRegistry meters) {
     this.keys = keys;
-    this.buckets = buckets;
+    this.defaultBuckets = defaultBuckets;
     this.meters = meters;
+    for (ApiKeys.ApiKey key : keys.keys()) {
+      if (key.ratePerSecond() > 0) {
+        keyBuckets.put(key.name(), new TokenBuckets(key.ratePerSecond(), Math.max(1, 2 * key.ratePerSecond())));
+      }
+    }
   }
 
   /**
    * @param api "grpc", "rest" or "mcp", for the meters
-   * @return the caller's name
+   * @return the caller's name: its key's, or {@code anonymous@ADDRESS}
    * @throws PhantomException UNAUTHENTICATED without a valid key (when keys are configured), or
    *     RESOURCE_EXHAUSTED over the rate, with {@link PhantomException#retryAfterMs()}
    */
@@ -39,23 +49,44 @@ public final class AccessControl {
       caller = "anonymous@" + remoteHost;
     } else {
       Optional<String> presented = presentedKey(headers);
-      Optional<String> name = presented.flatMap(keys::match);
-      if (name.isEmpty()) {
+      Optional<ApiKeys.ApiKey> key = presented.flatMap(keys::match);
+      if (key.isEmpty()) {
         Counter.builder("phantom.auth.failures").description("Calls refused for a missing or unknown API key")
             .tag("api", api).register(meters).increment();
         throw new PhantomException(GrpcStatus.UNAUTHENTICATED, presented.isEmpty()
             ? "an API key is required: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
             : "unknown API key");
       }
-      caller = name.get();
+      caller = key.get().name();
     }
-    long retryAfterMs = buckets.acquire(caller, System.nanoTime());
+    long retryAfterMs = keyBuckets.getOrDefault(caller, defaultBuckets).acquire(caller, System.nanoTime());
     if (retryAfterMs > 0) {
       Counter.builder("phantom.ratelimit.hits").description("Calls refused for going over the rate limit")
           .tag("api", api).register(meters).increment();
       throw PhantomException.resourceExhausted("rate limit exceeded; retry after " + retryAfterMs + " ms", retryAfterMs);
     }
     return caller;
+  }
+
+  /**
+   * Takes one of the caller's sandbox slots, for a run or a session; give it back with
+   * {@link #releaseSandbox}.
+   *
+   * @throws PhantomException RESOURCE_EXHAUSTED when the caller's key holds its maximum already
+   */
+  public void acquireSandbox(String caller) {
+    int max = keys.keys().stream().filter(k -> k.name().equals(caller)).mapToInt(ApiKeys.ApiKey::maxSandboxes)
+        .findFirst().orElse(0);
+    int used = inUse.getOrDefault(caller, 0);
+    if (max > 0 && used >= max) {
+      throw PhantomException.resourceExhausted("key '" + caller + "' has " + used + " sandboxes, its maximum; "
+          + "destroy one or wait for a run to end", 1_000);
+    }
+    inUse.merge(caller, 1, Integer::sum);
+  }
+
+  public void releaseSandbox(String caller) {
+    inUse.computeIfPresent(caller, (name, used) -> used <= 1 ? null : used - 1);
   }
 
   private static Optional<String> presentedKey(MultiMap headers) {

@@ -31,43 +31,21 @@ final class McpCommand implements Callable<Integer> {
       description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
   String gateway;
 
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PHANTOM_API_KEY}",
+      description = "API key for --gateway (default: $PHANTOM_API_KEY).")
+  String apiKey;
+
   @Override
   public Integer call() throws Exception {
     // Standard output belongs to the protocol: whatever else would print there goes to stderr.
     OutputStream protocol = new FileOutputStream(FileDescriptor.out);
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
     Logs.configure(Level.WARNING);
-    if (gateway != null && !gateway.isBlank()) {
-      SocketAddress address = SandboxClient.address(gateway);
-      Vertx vertx = Vertx.vertx();
-      try {
-        serve(new SandboxClient(vertx, address), protocol);
-      } finally {
-        await(vertx.close());
-      }
-      return 0;
-    }
-    PhantomNode node = await(PhantomNode.start(MeshOptions.embedded(), List.of(), embeddedConfig()));
-    try {
-      int port = node.service(GatewayVerticle.class).orElseThrow().grpcPort();
-      serve(new SandboxClient(node.mesh().vertx(), SocketAddress.inetSocketAddress(port, "127.0.0.1")), protocol);
-    } finally {
-      await(node.close());
+    // A model is never offered the host's directories.
+    try (GatewayTarget target = GatewayTarget.open(gateway, apiKey, false)) {
+      new McpStdioTransport(new McpServer(target.client()), protocol).serve(System.in);
     }
     return 0;
-  }
-
-  private static void serve(SandboxClient client, OutputStream protocol) throws Exception {
-    try {
-      new McpStdioTransport(new McpServer(client), protocol).serve(System.in);
-    } finally {
-      await(client.close());
-    }
-  }
-
-  /** Loopback only, ports chosen by the kernel; host directories are never offered to a model. */
-  private static JsonObject embeddedConfig() {
-    return new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0));
   }
 
   private static <T> T await(Future<T> future) {

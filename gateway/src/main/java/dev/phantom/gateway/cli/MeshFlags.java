@@ -1,5 +1,6 @@
 package dev.phantom.gateway.cli;
 
+import dev.phantom.gateway.access.KeyStore;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,11 +26,26 @@ final class MeshFlags {
       defaultValue = "8080")
   int httpPort;
 
+  @Option(names = "--insecure-local",
+      description = "Serve callers without an API key. Only on a loopback --host; for trying things out.")
+  boolean insecureLocal;
+
+  @Option(names = "--keys-file", paramLabel = "FILE",
+      description = "Keys made by 'phantom keys create' (default: $PHANTOM_HOME/keys.json, ~/.phantom/keys.json).")
+  Path keysFile;
+
+  @Option(names = "--audit-log", paramLabel = "FILE",
+      description = "Audit log, JSON lines (default: $PHANTOM_HOME/audit.log).")
+  Path auditLog;
+
   /** The file's config with the flags applied on top. */
   JsonObject config() throws IOException {
     JsonObject config = configFile == null ? new JsonObject() : new JsonObject(Files.readString(configFile));
     JsonObject gateway = config.getJsonObject("gateway", new JsonObject());
-    config.put("gateway", gateway.put("host", host).put("grpcPort", grpcPort).put("httpPort", httpPort));
+    config.put("gateway", gateway.put("host", host).put("grpcPort", grpcPort).put("httpPort", httpPort)
+        .put("insecureLocal", insecureLocal || gateway.getBoolean("insecureLocal", false))
+        .put("keysFile", (keysFile != null ? keysFile : KeyStore.defaultFile()).toString())
+        .put("auditLog", (auditLog != null ? auditLog : KeyStore.home().resolve("audit.log")).toString()));
     return config;
   }
 }

@@ -60,6 +60,10 @@ final class RunCommand implements Callable<Integer> {
       description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
   String gateway;
 
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PHANTOM_API_KEY}",
+      description = "API key for --gateway (default: $PHANTOM_API_KEY).")
+  String apiKey;
+
   @Option(names = "--workspace", paramLabel = "HOSTDIR",
       description = "Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).")
   Path workspace;
@@ -84,20 +88,8 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Logs.configure(Level.WARNING);
     RunRequest request = request();
-    if (gateway != null && !gateway.isBlank()) {
-      Vertx vertx = Vertx.vertx();
-      try {
-        return run(vertx, SandboxClient.address(gateway), request);
-      } finally {
-        vertx.close();
-      }
-    }
-    PhantomNode node = await(PhantomNode.start(MeshOptions.embedded(), List.of(), embeddedConfig()));
-    try {
-      int port = node.service(GatewayVerticle.class).orElseThrow().grpcPort();
-      return run(node.mesh().vertx(), SocketAddress.inetSocketAddress(port, "127.0.0.1"), request);
-    } finally {
-      await(node.close());
+    try (GatewayTarget target = GatewayTarget.open(gateway, apiKey, true)) {
+      return run(target.client(), request);
     }
   }
 
@@ -134,15 +126,7 @@ final class RunCommand implements Callable<Integer> {
     return request.build();
   }
 
-  /** Embedded: loopback only, ports chosen by the kernel, so a second run never collides with the first. */
-  private static JsonObject embeddedConfig() {
-    // The CLI's own mesh serves only this user, who may bind their own directories.
-    return new JsonObject().put("gateway", new JsonObject().put("grpcPort", 0).put("httpPort", 0)
-        .put("allowHostWorkspaces", true));
-  }
-
-  private int run(Vertx vertx, SocketAddress server, RunRequest request) {
-    SandboxClient client = new SandboxClient(vertx, server);
+  private int run(SandboxClient client, RunRequest request) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     StringBuilder stderrHead = new StringBuilder();
@@ -156,7 +140,7 @@ final class RunCommand implements Callable<Integer> {
         target.writeBytes(event.getOutput().getData().toByteArray());
         target.flush();
       }
-    }).eventually(client::close));
+    }));
     // bubblewrap's own error already reached stderr with the output: do not print it twice.
     boolean messageShown = !result.getMessage().isBlank() && stderrHead.indexOf(result.getMessage()) >= 0;
     return exitCode(result, messageShown, err);

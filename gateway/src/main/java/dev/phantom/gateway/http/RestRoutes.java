@@ -78,18 +78,20 @@ public final class RestRoutes {
   private void timed(RoutingContext ctx, String method, Supplier<Future<? extends Message>> call) {
     long start = System.nanoTime();
     Future<? extends Message> result;
+    String caller = "";
     try {
-      access.admit(ctx.request().headers(), ctx.request().remoteAddress().hostAddress(), "rest");
+      caller = access.admit(ctx.request().headers(), ctx.request().remoteAddress().hostAddress(), "rest");
       result = call.get();
     } catch (PhantomException e) {
       result = Future.failedFuture(e);
     }
+    String who = caller;
     result.onComplete(
         message -> {
           ctx.response().putHeader("content-type", "application/json").end(print(message));
-          metrics.record("rest", method, "OK", start);
+          metrics.record("rest", method, "OK", start, who, "", "");
         },
-        failure -> metrics.record("rest", method, HttpErrors.send(ctx.response(), failure), start));
+        failure -> metrics.record("rest", method, HttpErrors.send(ctx.response(), failure), start, who, "", ""));
   }
 
   /** Each event as {@code event: output|exit} with the RunEvent as JSON data; errors before the first event as HTTP errors. */

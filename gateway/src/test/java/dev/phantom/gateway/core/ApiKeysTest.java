@@ -7,13 +7,21 @@ import org.junit.jupiter.api.Test;
 
 class ApiKeysTest {
 
+  private static final byte[] SALT = {1, 2, 3, 4};
   private final ApiKeys keys = new ApiKeys(List.of(
-      new ApiKeys.ApiKey("ci", ApiKeys.sha256("secret-one")),
-      new ApiKeys.ApiKey("agent", ApiKeys.sha256("secret-two"))));
+      ApiKeys.ApiKey.unsalted("ci", ApiKeys.digest(new byte[0], "secret-one")),
+      new ApiKeys.ApiKey("agent", SALT, ApiKeys.digest(SALT, "secret-two"), 5, 2)));
 
   @Test
   void aConfiguredKeyIsKnownByName() {
-    assertThat(keys.match("secret-two")).contains("agent");
+    assertThat(keys.match("secret-one")).map(ApiKeys.ApiKey::name).contains("ci");
+    assertThat(keys.match("secret-two")).map(ApiKeys.ApiKey::name).contains("agent");
+  }
+
+  @Test
+  void theSaltMatters() {
+    ApiKeys unsaltedCopy = new ApiKeys(List.of(ApiKeys.ApiKey.unsalted("agent", ApiKeys.digest(SALT, "secret-two"))));
+    assertThat(unsaltedCopy.match("secret-two")).isEmpty();
   }
 
   @Test

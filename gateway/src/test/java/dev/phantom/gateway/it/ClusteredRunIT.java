@@ -51,7 +51,7 @@ class ClusteredRunIT {
     int port = freePort();
     String join = "127.0.0.1:" + port;
     front = LauncherProcess.start("node", "--role", "gateway,orchestrator", "--cluster-name", cluster,
-        "--cluster-port", String.valueOf(port), "--grpc-port", "0", "--http-port", "0");
+        "--cluster-port", String.valueOf(port), "--grpc-port", "0", "--http-port", "0", "--insecure-local");
     int grpcPort = Integer.parseInt(front.awaitLine(GRPC_PORT, START_LIMIT));
     policy = LauncherProcess.start("node", "--role", "policy", "--cluster-name", cluster,
         "--cluster-port", String.valueOf(port + 1), "--join", join);

@@ -36,7 +36,7 @@ final class EmbeddedMesh implements AutoCloseable {
 
   /** @param extra node config merged over the test defaults (free ports); a "gateway" section is merged key by key */
   static EmbeddedMesh start(JsonObject extra) {
-    JsonObject gateway = new JsonObject().put("grpcPort", 0).put("httpPort", 0)
+    JsonObject gateway = new JsonObject().put("grpcPort", 0).put("httpPort", 0).put("insecureLocal", true)
         .mergeIn(extra.getJsonObject("gateway", new JsonObject()));
     JsonObject config = extra.copy().put("gateway", gateway);
     return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)));

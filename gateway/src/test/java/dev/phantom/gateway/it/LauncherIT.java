@@ -43,6 +43,36 @@ class LauncherIT {
   }
 
   @Test
+  void keysAreShownOnceAndStoredOnlyAsSaltedHashes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
+      throws Exception {
+    String key;
+    try (LauncherProcess create = LauncherProcess.start(home, "keys", "create", "--name", "ci", "--rate", "5")) {
+      assertThat(create.waitFor(LIMIT)).as("stderr: %s", create.stderr).isZero();
+      key = create.stdout.getFirst();
+    }
+    assertThat(key).startsWith("pf_").hasSizeGreaterThan(40);
+    String file = java.nio.file.Files.readString(home.resolve("keys.json"));
+    assertThat(file).contains("\"ci\"", "salt", "sha256").doesNotContain(key);
+    try (LauncherProcess list = LauncherProcess.start(home, "keys", "list")) {
+      assertThat(list.waitFor(LIMIT)).isZero();
+      assertThat(list.stdout).singleElement().asString().startsWith("ci").doesNotContain(key);
+    }
+    try (LauncherProcess again = LauncherProcess.start(home, "keys", "create", "--name", "ci")) {
+      assertThat(again.waitFor(LIMIT)).isEqualTo(2);
+      assertThat(again.stderr.getFirst()).contains("exists already");
+    }
+  }
+
+  @Test
+  void aServerWithoutKeysNeedsInsecureLocal(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
+      throws Exception {
+    try (LauncherProcess up = LauncherProcess.start(home, "up", "--grpc-port", "0", "--http-port", "0")) {
+      assertThat(up.waitFor(LIMIT)).isEqualTo(125);
+      assertThat(String.join("\n", up.stderr)).contains("no API keys are configured", "--insecure-local");
+    }
+  }
+
+  @Test
   void aMissingCommandArgumentIsAUsageError() throws Exception {
     try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal")) {
       assertThat(run.waitFor(LIMIT)).isEqualTo(2);

@@ -29,7 +29,14 @@ final class LauncherProcess implements AutoCloseable {
     pump(process.getErrorStream(), stderr);
   }
 
+  /** State the launched CLI keeps (keys, audit log) goes here, never in the user's ~/.phantom. */
+  static final Path HOME = Path.of("target", "phantom-home").toAbsolutePath();
+
   static LauncherProcess start(String... args) throws IOException {
+    return start(HOME, args);
+  }
+
+  static LauncherProcess start(Path phantomHome, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
@@ -37,6 +44,8 @@ final class LauncherProcess implements AutoCloseable {
     // The build that runs this test has just packaged the distribution: do not rebuild from inside it.
     builder.environment().put("PHANTOM_NO_BUILD", "1");
     builder.environment().remove("PHANTOM_GATEWAY");
+    builder.environment().remove("PHANTOM_API_KEY");
+    builder.environment().put("PHANTOM_HOME", phantomHome.toString());
     return new LauncherProcess(builder.start());
   }
 
