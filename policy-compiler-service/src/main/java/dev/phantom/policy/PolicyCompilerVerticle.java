@@ -1,6 +1,7 @@
 package dev.phantom.policy;
 
 import dev.phantom.policy.bus.PolicyBusEndpoint;
+import dev.phantom.policy.core.Syscalls;
 import dev.phantom.policy.yaml.ProfileLoader;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,9 +31,11 @@ public final class PolicyCompilerVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return vertx.executeBlocking(() -> PolicyCatalog.compile(
-            ProfileLoader.load(PolicyCompilerVerticle.class.getClassLoader(), cfg.profileDirs()),
-            ClasspathSyscalls.load()))
+    return vertx.executeBlocking(() -> {
+          Syscalls syscalls = ClasspathSyscalls.load();
+          return PolicyCatalog.compile(
+              ProfileLoader.library(PolicyCompilerVerticle.class.getClassLoader(), cfg.profileDirs(), syscalls), syscalls);
+        })
         .compose(catalog -> {
           PolicyBusEndpoint endpoint = new PolicyBusEndpoint(catalog);
           return endpoint.register(vertx.eventBus())

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.phantom.policy.core.Arch;
 import dev.phantom.policy.core.CompiledPolicy;
 import dev.phantom.policy.core.PolicyCompiler;
+import dev.phantom.policy.yaml.ProfileLibrary;
 import dev.phantom.policy.yaml.ProfileLoader;
 import dev.phantom.support.testing.SandboxHost;
 import java.io.IOException;
@@ -26,19 +27,43 @@ class SeccompFilterIT {
   @TempDir
   static Path dir;
   private static Path filter;
+  private static Path strict;
+  private static Path custom;
+
+  /** Exercises the actions and errno spellings; extends python-dev so python still starts. */
+  static final String CUSTOM = """
+      name: custom
+      extends: python-dev
+      seccomp:
+        rules:
+          - {action: errno 42, syscalls: [getpriority]}
+          - {action: errno(EACCES), syscalls: [getsid]}
+          - {action: kill-process, syscalls: [sched_getaffinity]}
+          - {action: trap, syscalls: [sched_getscheduler]}
+      """;
 
   @BeforeAll
   static void compile() throws IOException {
     SandboxHost.assumeBubblewrap();
     String uname = dev.phantom.support.HostArch.current();
     Arch arch = Arch.fromUname(uname).orElseThrow(() -> new AssertionError("unsupported host arch " + uname));
-    CompiledPolicy policy = new PolicyCompiler(ClasspathSyscalls.load()).compile(
-        ProfileLoader.load(SeccompFilterIT.class.getClassLoader(), List.of()).get("python-dev"), arch);
+    PolicyCompiler compiler = new PolicyCompiler(ClasspathSyscalls.load());
+    ProfileLibrary library = ProfileLoader.library(SeccompFilterIT.class.getClassLoader(), List.of(),
+        ClasspathSyscalls.load());
+    CompiledPolicy policy = compiler.compile(library.find("python-dev").orElseThrow().profile(), arch);
     filter = Files.write(dir.resolve("filter.bpf"), policy.filter().toBytes());
+    strict = Files.write(dir.resolve("strict.bpf"),
+        compiler.compile(library.find("strict").orElseThrow().profile(), arch).filter().toBytes());
+    custom = Files.write(dir.resolve("custom.bpf"),
+        compiler.compile(library.readInline("custom.yaml", CUSTOM).profile(), arch).filter().toBytes());
   }
 
   /** Runs {@code script} under /bin/sh in a sandbox with the filter; returns exit status and output. */
   private static String sandboxed(String script) throws Exception {
+    return sandboxed(script, filter);
+  }
+
+  private static String sandboxed(String script, Path filter) throws Exception {
     String bwrap = "exec bwrap --seccomp 3 --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib"
         + " --symlink usr/lib64 /lib64 --proc /proc --dev /dev --tmpfs /tmp --unshare-all --die-with-parent"
         + " -- /bin/sh -c \"$1\" 3< \"$2\"";
@@ -152,5 +177,61 @@ class SeccompFilterIT {
         """;
     assertThat(sandboxed("/usr/bin/python3 -c \"$(cat <<'EOF'\n" + py + "EOF\n)\" </dev/null"))
         .isEqualTo("0:ioctl EPERM\nwinsz ENOTTY\nclone -1 EPERM\nunshare EPERM\nfork 7");
+  }
+
+  private static String python(String code) {
+    return "/usr/bin/python3 -c \"$(cat <<'EOF'\n" + code + "EOF\n)\"";
+  }
+
+  @Test
+  void strictAllowsUnixSocketsOnly() throws Exception {
+    String py = """
+        import socket, errno
+        def try_(family, kind):
+            try:
+                socket.socket(family, kind).close()
+                return "ok"
+            except OSError as e:
+                return errno.errorcode.get(e.errno, str(e.errno))
+        print(try_(socket.AF_UNIX, socket.SOCK_STREAM))
+        print(try_(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC))
+        print(try_(socket.AF_INET, socket.SOCK_STREAM))
+        print(try_(socket.AF_INET6, socket.SOCK_DGRAM))
+        print(try_(socket.AF_NETLINK, socket.SOCK_DGRAM))
+        print(try_(socket.AF_PACKET, socket.SOCK_DGRAM))
+        """;
+    assertThat(sandboxed(python(py), strict)).isEqualTo("0:ok\nok\nEAFNOSUPPORT\nEAFNOSUPPORT\nEAFNOSUPPORT\nEPERM");
+  }
+
+  @Test
+  void errnoNumbersAndNamesAreReturnedAsConfigured() throws Exception {
+    String py = """
+        import os, errno
+        for name, call in (("getpriority", lambda: os.getpriority(os.PRIO_PROCESS, 0)), ("getsid", lambda: os.getsid(0))):
+            try:
+                call()
+                print(name, "ok")
+            except OSError as e:
+                print(name, e.errno, errno.errorcode.get(e.errno))
+        print("getppid", os.getppid() > 0)
+        """;
+    assertThat(sandboxed(python(py), custom)).isEqualTo("0:getpriority 42 ENOMSG\ngetsid 13 EACCES\ngetppid True");
+  }
+
+  @Test
+  void killProcessAndTrapEndTheProcessWithSigsys() throws Exception {
+    // 159 = 128 + SIGSYS (31): the shell reports the signal that ended python
+    assertThat(sandboxed(python("""
+        import os
+        print("before", flush=True)
+        os.sched_getaffinity(0)
+        print("after")
+        """) + "; echo status=$?", custom)).startsWith("0:before\n").endsWith("status=159").doesNotContain("after");
+    assertThat(sandboxed(python("""
+        import os
+        print("before", flush=True)
+        os.sched_getscheduler(0)
+        print("after")
+        """) + "; echo status=$?", custom)).startsWith("0:before\n").endsWith("status=159").doesNotContain("after");
   }
 }

@@ -2,16 +2,18 @@ package dev.phantom.policy.core;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /**
  * Turns a {@link SeccompPolicy} into classic BPF for one architecture.
  *
- * <p>Layout (linear; a balanced search tree over syscall numbers can replace the dispatch block
- * once lists grow past what one-byte jump offsets reach):
+ * <p>Layout:
  * <pre>
  *   ld  [arch]
  *   jeq AUDIT_ARCH, +1, +0        ; foreign arch (e.g. i386 via int 0x80) -> kill
@@ -19,19 +21,22 @@ import java.util.TreeMap;
  *   ld  [nr]
  *   jge X32_SYSCALL_BIT, +0, +1   ; x86_64 only: x32 calls share the arch value -> kill
  *   ret KILL_PROCESS
- *   jeq nr_1, -> ret_a | block_1  ; dispatch: one per matched syscall, ascending numbers
+ *   ; dispatch: a balanced binary search over syscall-number ranges that share an answer
+ *   jge  #n_mid -> right half     ; falls through to the left half
  *   ...
- *   ret default
- *   ret action_a ...              ; one per distinct action of an unconditional rule
- *   block_1:                      ; one per syscall with argument conditions, rules in order:
- *     ld [args[i] half]; (and #mask); jeq #value, ..., -> next rule   ; per condition and half
- *     ret action of the rule                                         ; all conditions held
- *     ...
+ *   ret  action                   ; a leaf: a range answered without looking at arguments
+ *   block                         ; a leaf: one syscall with argument conditions, rules in order:
+ *     ld [args[i] half]; (and #mask); jeq/jgt/jge #value  ; per condition and half
+ *     ret action of the rule / next rule
  *     ret fallback                ; the unconditional rule for it, else the default
  * </pre>
- * Argument checks only run after the number dispatch, so they never slow other syscalls. A 64-bit
- * comparison checks both 32-bit halves (the high one at {@code args[i] + 4}; both arches are
- * little-endian) and skips a half whose mask is 0.
+ * Numbers above the table's highest answer ENOSYS (so a newer libc falls back), gaps in the table
+ * the default. Only the argument blocks load arguments, and only after the dispatch, so for every
+ * syscall answered without conditions the kernel can see a constant result and skip the filter
+ * (its per-syscall action cache). A 64-bit condition checks both 32-bit halves (the high one at
+ * {@code args[i] + 4}; both arches are little-endian); {@code low32} ones only the low half.
+ * Conditional jumps farther than 255 instructions go through a {@code ja} trampoline placed right
+ * after them. The output is a pure function of the policy, the arch and the syscall table.
  */
 public final class SeccompCompiler {
 
@@ -42,112 +47,186 @@ public final class SeccompCompiler {
   }
 
   /** The rules of one syscall that can match, in order; the last one may be unconditional. */
-  private record Branch(List<ArgCondition> conditions, SeccompAction action) {}
+  record Branch(List<ArgCondition> conditions, SeccompAction action) {}
+
+  /** What a range of syscall numbers gets: an action straight away, or an argument block for one number. */
+  private record Leaf(SeccompAction action, int syscall, List<Branch> branches) {
+    static Leaf of(SeccompAction action) {
+      return new Leaf(action, -1, null);
+    }
+
+    boolean sameAs(Leaf other) {
+      return branches == null && other.branches == null && action.equals(other.action);
+    }
+  }
+
+  private record Range(long first, Leaf leaf) {}
 
   public BpfProgram compile(SeccompPolicy policy, Arch arch) {
     TreeMap<Integer, List<Branch>> byNumber = resolve(policy, arch);
+    int highest = syscalls.highest(arch);
 
-    // Shared returns: the default first, then each other distinct unconditional action in rule order.
-    List<SeccompAction> returns = new ArrayList<>();
-    returns.add(policy.defaultAction());
-    for (SeccompRule rule : policy.rules()) {
-      if (rule.unconditional() && !returns.contains(rule.action())) {
-        returns.add(rule.action());
+    // Every number 0..2^32-1 gets a leaf; adjacent numbers with the same action share a range.
+    List<Range> ranges = new ArrayList<>();
+    for (int nr = 0; nr <= highest; nr++) {
+      List<Branch> branches = byNumber.get(nr);
+      Leaf leaf;
+      if (branches == null) {
+        leaf = Leaf.of(policy.defaultAction());
+      } else if (branches.size() == 1 && branches.getFirst().conditions().isEmpty()) {
+        leaf = Leaf.of(branches.getFirst().action());
+      } else {
+        leaf = new Leaf(null, nr, branches);
       }
+      add(ranges, nr, leaf);
     }
+    add(ranges, highest + 1L, Leaf.of(SeccompAction.errno(Errno.ENOSYS)));
 
     Assembler asm = new Assembler(arch);
     Assembler.Label archOk = asm.label();
-    asm.emit(BpfInstruction.loadAbsWord(Seccomp.OFFSET_ARCH));
-    asm.jeq(arch.auditArch(), archOk, null, "arch check");
-    asm.emit(BpfInstruction.ret(Seccomp.RET_KILL_PROCESS));
+    asm.load(Seccomp.OFFSET_ARCH);
+    asm.jump(Bpf.JEQ, arch.auditArch(), archOk, null, "arch check");
+    asm.ret(Seccomp.RET_KILL_PROCESS);
     asm.bind(archOk);
-    asm.emit(BpfInstruction.loadAbsWord(Seccomp.OFFSET_NR));
+    asm.load(Seccomp.OFFSET_NR);
     if (arch.hasX32()) {
       Assembler.Label native_ = asm.label();
-      asm.jge(Seccomp.X32_SYSCALL_BIT, null, native_, "x32 check");
-      asm.emit(BpfInstruction.ret(Seccomp.RET_KILL_PROCESS));
+      asm.jump(Bpf.JGE, Seccomp.X32_SYSCALL_BIT, null, native_, "x32 check");
+      asm.ret(Seccomp.RET_KILL_PROCESS);
       asm.bind(native_);
     }
-
-    List<Assembler.Label> returnLabels = new ArrayList<>();
-    returns.forEach(r -> returnLabels.add(asm.label()));
-    Map<Integer, Assembler.Label> blocks = new HashMap<>();
-    for (Map.Entry<Integer, List<Branch>> e : byNumber.entrySet()) {
-      List<Branch> branches = e.getValue();
-      Assembler.Label target;
-      if (branches.size() == 1 && branches.getFirst().conditions().isEmpty()) {
-        target = returnLabels.get(returns.indexOf(branches.getFirst().action()));
-      } else {
-        target = asm.label();
-        blocks.put(e.getKey(), target);
-      }
-      asm.jeq(e.getKey(), target, null, "dispatch of syscall " + e.getKey());
-    }
-    for (int i = 0; i < returns.size(); i++) {
-      asm.bind(returnLabels.get(i));
-      asm.emit(BpfInstruction.ret(returns.get(i).returnValue()));
-    }
-    for (Map.Entry<Integer, List<Branch>> e : byNumber.entrySet()) {
-      Assembler.Label block = blocks.get(e.getKey());
-      if (block == null) {
-        continue;
-      }
-      asm.bind(block);
-      SeccompAction fallback = policy.defaultAction();
-      for (Branch branch : e.getValue()) {
-        if (branch.conditions().isEmpty()) {
-          fallback = branch.action();
-          break;
-        }
-        Assembler.Label nextRule = asm.label();
-        for (ArgCondition c : branch.conditions()) {
-          condition(asm, c, nextRule, "argument check of syscall " + e.getKey());
-        }
-        asm.emit(BpfInstruction.ret(branch.action().returnValue()));
-        asm.bind(nextRule);
-      }
-      asm.emit(BpfInstruction.ret(fallback.returnValue()));
-    }
+    tree(asm, ranges, 0, ranges.size() - 1, policy.defaultAction());
     return asm.assemble();
   }
 
-  /** Falls through when {@code c} holds, jumps to {@code fail} otherwise. */
-  private static void condition(Assembler asm, ArgCondition c, Assembler.Label fail, String what) {
-    // halves to compare: {offset, mask, value}
-    List<int[]> halves = new ArrayList<>();
-    int maskHigh = (int) (c.mask() >>> 32);
-    int maskLow = (int) c.mask();
-    if (!c.low32() && maskHigh != 0) {
-      halves.add(new int[] {Seccomp.offsetArgHigh(c.index()), maskHigh, (int) (c.value() >>> 32)});
+  private static void add(List<Range> ranges, long first, Leaf leaf) {
+    if (!ranges.isEmpty() && ranges.getLast().leaf().sameAs(leaf)) {
+      return;
     }
-    if (maskLow != 0) {
-      halves.add(new int[] {Seccomp.offsetArgLow(c.index()), maskLow, (int) c.value()});
-    }
-    Assembler.Label pass = asm.label();
-    for (int h = 0; h < halves.size(); h++) {
-      int[] half = halves.get(h);
-      boolean last = h == halves.size() - 1;
-      asm.emit(BpfInstruction.loadAbsWord(half[0]));
-      if (half[1] != -1) {
-        asm.emit(BpfInstruction.and(half[1]));
-      }
-      if (c.equal()) {
-        asm.jeq(half[2], null, fail, what); // every half must be equal
-      } else if (!last) {
-        asm.jeq(half[2], null, pass, what); // one differing half is enough
+    ranges.add(new Range(first, leaf));
+  }
+
+  /** Emits the search over ranges[lo..hi]; the accumulator holds the syscall number on entry. */
+  private static void tree(Assembler asm, List<Range> ranges, int lo, int hi, SeccompAction defaultAction) {
+    if (lo == hi) {
+      Leaf leaf = ranges.get(lo).leaf();
+      if (leaf.branches() == null) {
+        asm.ret(leaf.action().returnValue());
       } else {
-        asm.jeq(half[2], fail, null, what);
+        block(asm, leaf.syscall(), leaf.branches(), defaultAction);
+      }
+      return;
+    }
+    int mid = (lo + hi + 1) >>> 1;
+    Assembler.Label right = asm.label();
+    asm.jump(Bpf.JGE, (int) ranges.get(mid).first(), right, null, "dispatch");
+    tree(asm, ranges, lo, mid - 1, defaultAction);
+    asm.bind(right);
+    asm.setAccumulator(Seccomp.OFFSET_NR);
+    tree(asm, ranges, mid, hi, defaultAction);
+  }
+
+  /** The argument checks of one syscall: rules in order, first match wins, then the fallback. */
+  private static void block(Assembler asm, int nr, List<Branch> branches, SeccompAction defaultAction) {
+    Map<SeccompAction, Assembler.Label> returns = new LinkedHashMap<>();
+    SeccompAction fallback = defaultAction;
+    String what = "argument check of syscall " + nr;
+    for (Branch branch : branches) {
+      if (branch.conditions().isEmpty()) {
+        fallback = branch.action();
+        break;
+      }
+      Assembler.Label nextRule = asm.label();
+      Assembler.Label matched = returns.computeIfAbsent(branch.action(), a -> asm.label());
+      List<ArgCondition> conditions = branch.conditions();
+      for (int i = 0; i < conditions.size(); i++) {
+        boolean last = i == conditions.size() - 1;
+        condition(asm, conditions.get(i), last ? matched : null, nextRule, what);
+      }
+      asm.bind(nextRule);
+    }
+    // the fallback is emitted inline; other answers get one shared RET each
+    Assembler.Label fallbackLabel = returns.remove(fallback);
+    if (fallbackLabel != null) {
+      asm.bind(fallbackLabel);
+    }
+    asm.ret(fallback.returnValue());
+    for (Map.Entry<SeccompAction, Assembler.Label> e : returns.entrySet()) {
+      asm.bind(e.getValue());
+      asm.ret(e.getKey().returnValue());
+    }
+  }
+
+  /** One 32-bit half of a comparison: offset in seccomp_data, mask (-1 = none), value. */
+  private record Half(int offset, int mask, int value) {}
+
+  /**
+   * Goes to {@code pass} (null: falls through) when {@code c} holds and to {@code fail} otherwise.
+   */
+  private static void condition(Assembler asm, ArgCondition c, Assembler.Label pass, Assembler.Label fail,
+      String what) {
+    Assembler.Label passed = pass != null ? pass : asm.label();
+    int lowOffset = Seccomp.offsetArgLow(c.index());
+    int highOffset = Seccomp.offsetArgHigh(c.index());
+    int vLow = (int) c.value();
+    int vHigh = (int) (c.value() >>> 32);
+    switch (c.op()) {
+      case EQ, NE -> {
+        List<Half> halves = new ArrayList<>();
+        int maskHigh = (int) (c.mask() >>> 32);
+        int maskLow = (int) c.mask();
+        if (!c.low32() && maskHigh != 0) {
+          halves.add(new Half(highOffset, maskHigh, vHigh));
+        }
+        if (maskLow != 0) {
+          halves.add(new Half(lowOffset, maskLow, vLow));
+        }
+        boolean eq = c.op() == ArgCondition.Op.EQ;
+        for (int h = 0; h < halves.size(); h++) {
+          Half half = halves.get(h);
+          boolean lastHalf = h == halves.size() - 1;
+          asm.load(half.offset());
+          if (half.mask() != -1) {
+            asm.and(half.mask());
+          }
+          if (eq) {
+            // every half must be equal
+            asm.jump(Bpf.JEQ, half.value(), lastHalf ? passed : null, fail, what);
+          } else {
+            // one differing half is enough
+            asm.jump(Bpf.JEQ, half.value(), lastHalf ? fail : null, passed, what);
+          }
+        }
+      }
+      case GT, GE, LT, LE -> {
+        // a > v: hi > vhi, or hi == vhi and lo > vlo (unsigned); a < v is !(a >= v), a <= v is !(a > v)
+        boolean above = c.op() == ArgCondition.Op.GT || c.op() == ArgCondition.Op.GE;
+        int lowOp = (c.op() == ArgCondition.Op.GT || c.op() == ArgCondition.Op.LE) ? Bpf.JGT : Bpf.JGE;
+        Assembler.Label whenAbove = above ? passed : fail;
+        Assembler.Label whenNot = above ? fail : passed;
+        if (!c.low32()) {
+          asm.load(highOffset);
+          if (vHigh == 0) {
+            asm.jump(Bpf.JGT, 0, whenAbove, null, what); // high half 0 or more: only above or equal
+          } else {
+            asm.jump(Bpf.JGT, vHigh, whenAbove, null, what);
+            asm.jump(Bpf.JEQ, vHigh, null, whenNot, what);
+          }
+        }
+        asm.load(lowOffset);
+        asm.jump(lowOp, vLow, whenAbove, whenNot, what);
       }
     }
-    asm.bind(pass);
+    if (pass == null) {
+      asm.bind(passed);
+    }
   }
 
   /**
    * Syscall number to its branches for the arch; names the arch lacks are skipped, unknown names
    * fail, and so does a rule that an earlier unconditional rule makes unreachable.
    */
-  private TreeMap<Integer, List<Branch>> resolve(SeccompPolicy policy, Arch arch) {
+  TreeMap<Integer, List<Branch>> resolve(SeccompPolicy policy, Arch arch) {
     SyscallTable table = syscalls.table(arch);
     TreeMap<Integer, List<Branch>> byNumber = new TreeMap<>();
     Map<String, Integer> unconditionalRuleOf = new HashMap<>();
@@ -187,17 +266,49 @@ public final class SeccompCompiler {
     return byNumber;
   }
 
-  /** Emits instructions with forward jumps to labels, resolved (and range-checked) at the end. */
-  private static final class Assembler {
+  /**
+   * Emits instructions with forward jumps to labels. Tracks which word the accumulator holds so that
+   * repeated loads of the same argument half are skipped, and resolves jumps at the end, inserting a
+   * {@code ja} trampoline after any conditional jump whose target is more than 255 instructions away.
+   */
+  static final class Assembler {
 
     static final class Label {
-      int position = -1;
+      Insn at;
+      /** Accumulator state of every jump here so far: offset loaded, UNKNOWN, or NONE_YET. */
+      int incoming = NONE_YET;
+      String what;
     }
 
-    private record Pending(BpfInstruction base, Label jt, Label jf, String what) {}
+    static final int UNKNOWN = -1;
+    static final int NONE_YET = -2;
+
+    static final class Insn {
+      final int code;
+      final int k;
+      Label jt;
+      Label jf;
+      final String what;
+
+      Insn(int code, int k, Label jt, Label jf, String what) {
+        this.code = code;
+        this.k = k;
+        this.jt = jt;
+        this.jf = jf;
+        this.what = what;
+      }
+
+      boolean conditional() {
+        return (code & 0x07) == Bpf.JMP && (code & 0xf0) != Bpf.JA;
+      }
+    }
 
     private final Arch arch;
-    private final List<Pending> code = new ArrayList<>();
+    private final List<Insn> code = new ArrayList<>();
+    private final List<Label> pending = new ArrayList<>();
+    /** What the accumulator holds at the current position; UNKNOWN after a RET or JA (unreachable). */
+    private int accumulator = UNKNOWN;
+    private boolean reachable = true;
 
     Assembler(Arch arch) {
       this.arch = arch;
@@ -208,54 +319,181 @@ public final class SeccompCompiler {
     }
 
     void bind(Label label) {
-      label.position = code.size();
+      if (label.at != null || pending.contains(label)) {
+        throw new IllegalStateException("label bound twice");
+      }
+      pending.add(label);
+      int in = reachable ? accumulator : NONE_YET;
+      accumulator = merge(in, label.incoming);
+      reachable = reachable || label.incoming != NONE_YET;
+      if (accumulator == NONE_YET) {
+        accumulator = UNKNOWN;
+      }
     }
 
-    void emit(BpfInstruction instruction) {
-      code.add(new Pending(instruction, null, null, null));
+    /** States that the accumulator holds the word at {@code offset} here (the caller knows). */
+    void setAccumulator(int offset) {
+      accumulator = offset;
     }
 
-    /** A null label means "the next instruction". */
-    void jeq(int k, Label jt, Label jf, String what) {
-      code.add(new Pending(BpfInstruction.jump(Bpf.JEQ, k, 0, 0), jt, jf, what));
+    private static int merge(int a, int b) {
+      if (a == NONE_YET) {
+        return b;
+      }
+      if (b == NONE_YET) {
+        return a;
+      }
+      return a == b ? a : UNKNOWN;
     }
 
-    void jge(int k, Label jt, Label jf, String what) {
-      code.add(new Pending(BpfInstruction.jump(Bpf.JGE, k, 0, 0), jt, jf, what));
+    private Insn emit(int code, int k, Label jt, Label jf, String what) {
+      Insn insn = new Insn(code, k, jt, jf, what);
+      code_add(insn);
+      return insn;
+    }
+
+    private void code_add(Insn insn) {
+      code.add(insn);
+      for (Label l : pending) {
+        l.at = insn;
+      }
+      pending.clear();
+    }
+
+    void load(int offset) {
+      if (reachable && accumulator == offset) {
+        return;
+      }
+      emit(Bpf.LD | Bpf.W | Bpf.ABS, offset, null, null, null);
+      accumulator = offset;
+      reachable = true;
+    }
+
+    void and(int mask) {
+      emit(Bpf.ALU | Bpf.AND | Bpf.K, mask, null, null, null);
+      accumulator = UNKNOWN;
+    }
+
+    void ret(int value) {
+      emit(Bpf.RET | Bpf.K, value, null, null, null);
+      reachable = false;
+      accumulator = UNKNOWN;
+    }
+
+    /** A conditional jump; a null label means "the next instruction". */
+    void jump(int op, int k, Label jt, Label jf, String what) {
+      emit(Bpf.JMP | op | Bpf.K, k, jt, jf, what);
+      for (Label l : new Label[] {jt, jf}) {
+        if (l != null) {
+          l.incoming = merge(l.incoming, accumulator);
+          l.what = what;
+        }
+      }
+      if (jt != null && jf != null) {
+        reachable = false;
+      }
     }
 
     BpfProgram assemble() {
-      if (code.size() > Bpf.MAX_INSTRUCTIONS) {
-        throw new CompileException(CompileException.Reason.PROGRAM_TOO_LONG,
-            arch.unameName() + ": " + code.size() + " instructions, more than " + Bpf.MAX_INSTRUCTIONS);
+      if (!pending.isEmpty()) {
+        throw new IllegalStateException("label bound at the end of the program");
       }
-      List<BpfInstruction> out = new ArrayList<>(code.size());
-      for (int pc = 0; pc < code.size(); pc++) {
-        Pending p = code.get(pc);
-        if (p.jt() == null && p.jf() == null) {
-          out.add(p.base());
-          continue;
+      List<Insn> list = new ArrayList<>(code);
+      // Insert trampolines until every conditional jump reaches its targets.
+      while (true) {
+        Map<Insn, Integer> pos = positions(list);
+        List<Insn> out = new ArrayList<>(list.size() + 16);
+        boolean changed = false;
+        for (Insn insn : list) {
+          out.add(insn);
+          if (!insn.conditional()) {
+            continue;
+          }
+          int pc = pos.get(insn);
+          List<Insn> tramps = new ArrayList<>(2);
+          if (insn.jt != null && pos.get(insn.jt.at) - (pc + 1) > Bpf.MAX_COND_JUMP) {
+            Insn t = new Insn(Bpf.JMP | Bpf.JA, 0, insn.jt, null, insn.what);
+            Label l = new Label();
+            l.at = t;
+            insn.jt = l;
+            tramps.add(t);
+          }
+          if (insn.jf != null && pos.get(insn.jf.at) - (pc + 1) > Bpf.MAX_COND_JUMP) {
+            Insn t = new Insn(Bpf.JMP | Bpf.JA, 0, insn.jf, null, insn.what);
+            Label l = new Label();
+            l.at = t;
+            insn.jf = l;
+            tramps.add(t);
+          }
+          if (!tramps.isEmpty()) {
+            // the fall-through ("next instruction") side must skip the trampolines
+            Label after = new Label();
+            if (insn.jt == null) {
+              insn.jt = after;
+            }
+            if (insn.jf == null) {
+              insn.jf = after;
+            }
+            out.addAll(tramps);
+            pendingAfter.put(after, tramps.getLast());
+            changed = true;
+          }
         }
-        int jt = offset(pc, p.jt(), p.what());
-        int jf = offset(pc, p.jf(), p.what());
-        out.add(new BpfInstruction(p.base().code(), jt, jf, p.base().k()));
+        list = out;
+        if (!pendingAfter.isEmpty()) {
+          // bind each "after" label to the instruction that follows its trampolines
+          Map<Insn, Integer> p = positions(list);
+          for (Map.Entry<Label, Insn> e : pendingAfter.entrySet()) {
+            int next = p.get(e.getValue()) + 1;
+            e.getKey().at = list.get(next);
+          }
+          pendingAfter.clear();
+        }
+        if (!changed) {
+          break;
+        }
+      }
+      if (list.size() > Bpf.MAX_INSTRUCTIONS) {
+        throw new CompileException(CompileException.Reason.PROGRAM_TOO_LONG, arch.unameName() + ": the filter needs "
+            + list.size() + " instructions, more than the kernel's limit of " + Bpf.MAX_INSTRUCTIONS
+            + "; use fewer argument conditions, or merge rules (groups, one rule per action)");
+      }
+      Map<Insn, Integer> pos = positions(list);
+      List<BpfInstruction> out = new ArrayList<>(list.size());
+      for (int pc = 0; pc < list.size(); pc++) {
+        Insn insn = list.get(pc);
+        if ((insn.code & 0x07) == Bpf.JMP && (insn.code & 0xf0) == Bpf.JA) {
+          int target = pos.get(Objects.requireNonNull(insn.jt).at);
+          out.add(new BpfInstruction(insn.code, 0, 0, target - (pc + 1)));
+        } else if (insn.conditional()) {
+          out.add(new BpfInstruction(insn.code, offset(pos, pc, insn.jt), offset(pos, pc, insn.jf), insn.k));
+        } else {
+          out.add(new BpfInstruction(insn.code, 0, 0, insn.k));
+        }
       }
       return new BpfProgram(out);
     }
 
-    private int offset(int pc, Label label, String what) {
+    private final Map<Label, Insn> pendingAfter = new IdentityHashMap<>();
+
+    private static Map<Insn, Integer> positions(List<Insn> list) {
+      Map<Insn, Integer> pos = new IdentityHashMap<>(list.size() * 2);
+      for (int i = 0; i < list.size(); i++) {
+        pos.put(list.get(i), i);
+      }
+      return pos;
+    }
+
+    private static int offset(Map<Insn, Integer> pos, int pc, Label label) {
       if (label == null) {
         return 0;
       }
-      if (label.position <= pc) {
-        throw new IllegalStateException("unbound or backward label in " + what);
+      if (label.at == null) {
+        throw new IllegalStateException("unbound label");
       }
-      int offset = label.position - (pc + 1);
-      if (offset > Bpf.MAX_COND_JUMP) {
-        throw new CompileException(CompileException.Reason.JUMP_TOO_FAR, String.format(
-            "%s: the %s needs a jump of %d instructions, more than the %d a conditional jump can reach;"
-                + " shorten the rule lists or the argument conditions (a tree layout is not implemented yet)",
-            arch.unameName(), what, offset, Bpf.MAX_COND_JUMP));
+      int offset = pos.get(label.at) - (pc + 1);
+      if (offset < 0 || offset > Bpf.MAX_COND_JUMP) {
+        throw new IllegalStateException("jump offset " + offset + " after trampolines");
       }
       return offset;
     }

@@ -1,6 +1,8 @@
 package dev.phantom.policy.yaml;
 
+import dev.phantom.policy.ClasspathSyscalls;
 import dev.phantom.policy.core.Profile;
+import dev.phantom.policy.core.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -30,10 +31,20 @@ public final class ProfileLoader {
    * @throws ProfileException listing every problem of every file
    */
   public static SortedMap<String, Profile> load(ClassLoader classLoader, List<Path> directories) {
-    List<String> problems = new ArrayList<>();
-    SortedMap<String, Profile> profiles = new TreeMap<>();
-    Map<String, String> originOf = new TreeMap<>();
+    SortedMap<String, Profile> out = new TreeMap<>();
+    library(classLoader, directories, ClasspathSyscalls.load()).entries().forEach((name, e) -> out.put(name, e.profile()));
+    return out;
+  }
 
+  /**
+   * The built-ins and every {@code *.yaml} of the directories, read together so that they can extend
+   * each other.
+   *
+   * @throws ProfileException listing every problem of every file
+   */
+  public static ProfileLibrary library(ClassLoader classLoader, List<Path> directories, Syscalls syscalls) {
+    List<String> problems = new ArrayList<>();
+    List<ProfileLibrary.Text> texts = new ArrayList<>();
     for (String name : builtinNames(classLoader, problems)) {
       String resource = "profiles/" + name + ".yaml";
       String text = resource(classLoader, resource);
@@ -41,7 +52,7 @@ public final class ProfileLoader {
         problems.add("classpath:" + BUILTIN_INDEX + ": lists '" + name + "' but " + resource + " is missing");
         continue;
       }
-      add("classpath:" + resource, text, name, profiles, originOf, problems);
+      texts.add(new ProfileLibrary.Text("classpath:" + resource, text, name));
     }
     for (Path dir : directories) {
       List<Path> files = new ArrayList<>();
@@ -61,28 +72,10 @@ public final class ProfileLoader {
           continue;
         }
         String stem = file.getFileName().toString().replaceFirst("\\.yaml$", "");
-        add(file.toString(), text, stem, profiles, originOf, problems);
+        texts.add(new ProfileLibrary.Text(file.toString(), text, stem));
       }
     }
-    if (!problems.isEmpty()) {
-      throw new ProfileException(problems);
-    }
-    return profiles;
-  }
-
-  private static void add(String origin, String text, String expectedName, Map<String, Profile> profiles,
-      Map<String, String> originOf, List<String> problems) {
-    try {
-      Profile profile = ProfileReader.read(origin, text, expectedName);
-      String earlier = originOf.putIfAbsent(profile.name(), origin);
-      if (earlier != null) {
-        problems.add(origin + ": profile '" + profile.name() + "' is already defined by " + earlier);
-        return;
-      }
-      profiles.put(profile.name(), profile);
-    } catch (ProfileException e) {
-      problems.addAll(e.problems());
-    }
+    return ProfileLibrary.of(texts, syscalls, problems);
   }
 
   private static List<String> builtinNames(ClassLoader classLoader, List<String> problems) {

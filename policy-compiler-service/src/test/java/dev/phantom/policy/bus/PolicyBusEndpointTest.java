@@ -101,6 +101,70 @@ class PolicyBusEndpointTest {
     assertThat(await(compile("python-dev", "x86_64"))).isEqualTo(p);
   }
 
+  private static Future<CompiledProfile> compile(CompileProfileRequest request) {
+    return BusRpc.request(vertx.eventBus(), Addresses.POLICY_COMPILE, request, CompiledProfile.parser(), 5000);
+  }
+
+  @Test
+  void repliesCarryCountsHashesAndOnRequestListingAndSource() throws Exception {
+    CompiledProfile p = await(compile(CompileProfileRequest.newBuilder().setProfile("strict").setArch("x86_64")
+        .setDisassembly(true).setIncludeSource(true).build()));
+    assertThat(p.getInstructionCount()).isEqualTo(p.getSeccompBpf().size() / 8);
+    assertThat(p.getWorstPathLength()).isBetween(8, p.getInstructionCount());
+    assertThat(p.getFilterSha256()).isEqualTo(java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("SHA-256").digest(p.getSeccompBpf().toByteArray())));
+    assertThat(p.getDisassembly()).startsWith("0000: ld   [4]").contains("KILL_PROCESS").contains("; socket");
+    assertThat(p.getSource()).contains("name: strict");
+    assertThat(p.getResolved()).contains("seccomp.default allow");
+    assertThat(p.getWarningsList()).isEmpty();
+    CompiledProfile plain = await(compile("strict", "x86_64"));
+    assertThat(plain.getDisassembly()).isEmpty();
+    assertThat(plain.getSource()).isEmpty();
+    assertThat(plain.getSeccompBpf()).isEqualTo(p.getSeccompBpf());
+  }
+
+  @Test
+  void compilesInlineYamlThatExtendsALoadedProfile() throws Exception {
+    String yaml = """
+        name: my-strict
+        extends: strict
+        unsafe: true
+        seccomp:
+          rules:
+            - {action: allow, syscalls: [ptrace]}
+            - {action: kill-process, syscalls: [getcwd]}
+        """;
+    CompiledProfile p = await(compile(CompileProfileRequest.newBuilder().setYaml(yaml).setOrigin("my.yaml")
+        .setArch("aarch64").build()));
+    assertThat(p.getName()).isEqualTo("my-strict");
+    assertThat(p.getExtends()).isEqualTo("strict");
+    assertThat(p.getArch()).isEqualTo("aarch64");
+    assertThat(p.getWarningsList()).singleElement().asString().startsWith("my.yaml:3:9: unsafe: this profile allows ptrace");
+    assertThat(p.getCwd()).isEqualTo("/workspace");
+    assertThat(p.getInstructionCount()).isPositive();
+  }
+
+  @Test
+  void badInlineYamlIsInvalidArgumentWithPositions() {
+    PhantomException e = failure(compile(CompileProfileRequest.newBuilder().setArch("x86_64").setOrigin("bad.yaml")
+        .setYaml("name: bad\nextends: strct\n").build()));
+    assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).isEqualTo("bad.yaml:2:10: extends: unknown profile 'strct'; did you mean 'strict'?"
+        + " (known: go-dev, java-dev, minimal, node-dev, python-dev, rust-dev, strict)");
+    PhantomException e2 = failure(compile(CompileProfileRequest.newBuilder().setArch("x86_64")
+        .setYaml("name: bad\nextends: strict\nseccomp:\n  rules:\n    - {action: allow, syscalls: [bfp]}\n").build()));
+    assertThat(e2.getMessage()).isEqualTo("inline.yaml:5:34: seccomp.rules[0].syscalls[0]: unknown syscall 'bfp';"
+        + " did you mean 'bpf'? (in none of the tables for x86_64, aarch64)");
+  }
+
+  @Test
+  void listCarriesDescriptionsAndParents() throws Exception {
+    ProfileList list = await(BusRpc.request(vertx.eventBus(), Addresses.POLICY_LIST,
+        ListProfilesRequest.getDefaultInstance(), ProfileList.parser(), 5000));
+    assertThat(list.getProfilesList()).extracting(p -> p.getName()).containsExactlyElementsOf(list.getNamesList());
+    assertThat(list.getProfiles(0).getDescription()).isNotEmpty();
+  }
+
   @Test
   void unknownProfileIsNotFound() {
     PhantomException e = failure(compile("nope", "x86_64"));

@@ -31,6 +31,17 @@ final class BpfInterpreter {
   }
 
   static int run(BpfProgram program, ByteBuffer data) {
+    return run(program, data, null);
+  }
+
+  /** Whether the path taken for this syscall number loads anything past {@code arch} (arguments, ip). */
+  static boolean readsBeyondNrAndArch(BpfProgram program, int nr, int auditArch) {
+    boolean[] beyond = {false};
+    run(program, data(nr, auditArch, 0), offset -> beyond[0] |= offset >= 8);
+    return beyond[0];
+  }
+
+  static int run(BpfProgram program, ByteBuffer data, java.util.function.IntConsumer onLoad) {
     int a = 0;
     int pc = 0;
     for (int steps = 0; steps <= program.size(); steps++) {
@@ -46,6 +57,9 @@ final class BpfInterpreter {
           }
           if (in.k() < 0 || in.k() > 60 || (in.k() & 3) != 0) {
             throw new IllegalStateException("load offset " + in.k() + " outside seccomp_data at " + pc);
+          }
+          if (onLoad != null) {
+            onLoad.accept(in.k());
           }
           a = data.getInt(in.k());
           pc++;
