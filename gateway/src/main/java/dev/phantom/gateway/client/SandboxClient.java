@@ -20,6 +20,7 @@ import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
+import java.lang.ref.Reference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -112,7 +113,9 @@ public final class SandboxClient implements SandboxOperations {
   private <T> Future<T> onContext(Supplier<Future<T>> call) {
     Promise<T> outcome = Promise.promise();
     context.runOnContext(v -> call.get().onComplete(outcome));
-    return outcome.future();
+    // Vert.x closes an HTTP client once it is unreachable, and a caller may drop this client right
+    // after starting a call: the call's own completion keeps the client alive until it is over.
+    return outcome.future().andThen(done -> Reference.reachabilityFence(this));
   }
 
   private static <T> Future<T> collect(GrpcClientResponse<?, T> response, Consumer<T> onMessage) {

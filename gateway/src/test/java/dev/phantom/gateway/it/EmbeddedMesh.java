@@ -15,12 +15,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** The whole mesh in this JVM on free loopback ports, with a client of its public gRPC API. */
-final class EmbeddedMesh implements AutoCloseable {
+public final class EmbeddedMesh implements AutoCloseable {
 
-  final PhantomNode node;
-  final SandboxClient client;
-  final int grpcPort;
-  final int httpPort;
+  public final PhantomNode node;
+  public final SandboxClient client;
+  public final int grpcPort;
+  public final int httpPort;
 
   private EmbeddedMesh(PhantomNode node) {
     this.node = node;
@@ -30,31 +30,42 @@ final class EmbeddedMesh implements AutoCloseable {
     this.client = new SandboxClient(node.mesh().vertx(), SocketAddress.inetSocketAddress(grpcPort, "127.0.0.1"));
   }
 
-  static EmbeddedMesh start() {
+  public static EmbeddedMesh start() {
     return start(new JsonObject());
   }
 
   /** @param extra node config merged over the test defaults (free ports); a "gateway" section is merged key by key */
-  static EmbeddedMesh start(JsonObject extra) {
+  public static EmbeddedMesh start(JsonObject extra) {
     JsonObject gateway = new JsonObject().put("grpcPort", 0).put("httpPort", 0).put("insecureLocal", true)
         .mergeIn(extra.getJsonObject("gateway", new JsonObject()));
-    JsonObject config = extra.copy().put("gateway", gateway);
+    // Each mesh its own zygote state dir: one owner per state dir, and a test JVM may hold several meshes.
+    JsonObject zygote = new JsonObject().put("stateDir", freshStateDir().toString())
+        .mergeIn(extra.getJsonObject("zygote", new JsonObject()));
+    JsonObject config = extra.copy().put("gateway", gateway).put("zygote", zygote);
     return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)));
   }
 
-  RunResult run(RunRequest request) {
+  private static java.nio.file.Path freshStateDir() {
+    try {
+      return java.nio.file.Files.createTempDirectory("phantom-it-state");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  public RunResult run(RunRequest request) {
     return await(client.run(request));
   }
 
-  RunResult runStream(RunRequest request, Consumer<RunEvent> onEvent) {
+  public RunResult runStream(RunRequest request, Consumer<RunEvent> onEvent) {
     return await(client.runStream(request, onEvent));
   }
 
-  static RunRequest request(String profile, String... argv) {
+  public static RunRequest request(String profile, String... argv) {
     return RunRequest.newBuilder().setProfile(profile).addAllArgv(List.of(argv)).build();
   }
 
-  static <T> T await(Future<T> future) {
+  public static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {

@@ -15,13 +15,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A process started through the ./phantom launcher at the repository root, its output collected. */
-final class LauncherProcess implements AutoCloseable {
+public final class LauncherProcess implements AutoCloseable {
 
-  static final Path LAUNCHER = Path.of("..", "phantom").toAbsolutePath().normalize();
+  public static final Path LAUNCHER = Path.of("..", "phantom").toAbsolutePath().normalize();
 
-  final Process process;
-  final List<String> stdout = new CopyOnWriteArrayList<>();
-  final List<String> stderr = new CopyOnWriteArrayList<>();
+  public final Process process;
+  public final List<String> stdout = new CopyOnWriteArrayList<>();
+  public final List<String> stderr = new CopyOnWriteArrayList<>();
 
   private LauncherProcess(Process process) {
     this.process = process;
@@ -30,13 +30,13 @@ final class LauncherProcess implements AutoCloseable {
   }
 
   /** State the launched CLI keeps (keys, audit log) goes here, never in the user's ~/.phantom. */
-  static final Path HOME = Path.of("target", "phantom-home").toAbsolutePath();
+  public static final Path HOME = Path.of("target", "phantom-home").toAbsolutePath();
 
-  static LauncherProcess start(String... args) throws IOException {
+  public static LauncherProcess start(String... args) throws IOException {
     return start(HOME, args);
   }
 
-  static LauncherProcess start(Path phantomHome, String... args) throws IOException {
+  public static LauncherProcess start(Path phantomHome, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
@@ -60,7 +60,7 @@ final class LauncherProcess implements AutoCloseable {
   }
 
   /** Waits for a stdout line matching {@code pattern} and returns its first group. */
-  String awaitLine(Pattern pattern, Duration timeout) throws InterruptedException {
+  public String awaitLine(Pattern pattern, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       Optional<String> group = stdout.stream().map(pattern::matcher).filter(Matcher::find)
@@ -78,7 +78,7 @@ final class LauncherProcess implements AutoCloseable {
         + "\nstdout: " + stdout + "\nstderr: " + stderr);
   }
 
-  int waitFor(Duration timeout) throws InterruptedException {
+  public int waitFor(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
       throw new IllegalStateException("still running after " + timeout + "\nstdout: " + stdout + "\nstderr: " + stderr);

@@ -23,6 +23,9 @@ public final class BwrapArgs {
   /**
    * @throws ZygoteException {@code INVALID_REQUEST} when argv or env cannot be passed to bubblewrap
    */
+  /** Size cap of the sandbox's /dev/shm; its pages count against the sandbox's memory limit too. */
+  static final long DEV_SHM_BYTES = 64L << 20;
+
   public static List<String> build(BwrapFeatures features, SandboxProfile profile, RunSpec run) {
     return build(features, profile, run, "", false);
   }
@@ -55,11 +58,24 @@ public final class BwrapArgs {
     }
     for (Mount mount : profile.mounts()) {
       if (mount instanceof Mount.Workspace w) {
-        args.addAll(workspaceDir.isEmpty() ? List.of("--dir", w.target()) : List.of("--bind", workspaceDir, w.target()));
+        if (workspaceDir.isEmpty()) {
+          args.addAll(List.of("--size", Long.toString(w.sizeBytes()), "--tmpfs", w.target()));
+        } else {
+          args.addAll(List.of("--bind", workspaceDir, w.target()));
+        }
       } else {
         mount(args, mount);
       }
     }
+    // bubblewrap's root and /dev are writable tmpfs without a size cap: writes there would escape
+    // the /tmp and /workspace caps (and the promise that nothing else is writable). Read-only they
+    // go, once everything is mounted on them; the mounts below them keep their own modes.
+    for (Mount mount : profile.mounts()) {
+      if (mount instanceof Mount.Dev dev) {
+        args.addAll(List.of("--remount-ro", dev.target()));
+      }
+    }
+    args.addAll(List.of("--remount-ro", "/"));
     if (profile.seccompBpf().length > 0) {
       args.addAll(List.of("--seccomp", Integer.toString(SECCOMP_FD)));
     }
@@ -87,7 +103,10 @@ public final class BwrapArgs {
         args.addAll(List.of("--tmpfs", m.target()));
       }
       case Mount.Proc m -> args.addAll(List.of("--proc", m.target()));
-      case Mount.Dev m -> args.addAll(List.of("--dev", m.target()));
+      case Mount.Dev m -> {
+        // POSIX shared memory (sem_open, multiprocessing) needs a writable /dev/shm: its own capped tmpfs.
+        args.addAll(List.of("--dev", m.target(), "--size", Long.toString(DEV_SHM_BYTES), "--tmpfs", m.target() + "/shm"));
+      }
       case Mount.Symlink m -> args.addAll(List.of("--symlink", m.linkTo(), m.target()));
       case Mount.Dir m -> args.addAll(List.of("--dir", m.target()));
       case Mount.Workspace m -> throw new IllegalStateException("handled by the caller");

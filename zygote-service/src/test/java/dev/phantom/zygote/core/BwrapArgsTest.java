@@ -51,10 +51,12 @@ class BwrapArgsTest {
         "--bind-try", "/srv/cache", "/cache",
         "--symlink", "usr/bin", "/bin",
         "--proc", "/proc",
-        "--dev", "/dev",
+        "--dev", "/dev", "--size", "67108864", "--tmpfs", "/dev/shm",
         "--size", "1048576", "--tmpfs", "/tmp",
         "--tmpfs", "/run",
         "--dir", "/home/agent",
+        "--remount-ro", "/dev",
+        "--remount-ro", "/",
         "--seccomp", "3",
         "--json-status-fd", "4",
         "--", "python3", "-c", "print(1)");

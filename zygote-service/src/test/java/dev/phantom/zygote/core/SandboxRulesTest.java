@@ -49,6 +49,6 @@ class SandboxRulesTest {
     String joined = String.join(" ", BwrapArgs.build(new BwrapFeatures(true), profile, run, "/run/phantom/ws/run-1", true));
     assertThat(joined).contains("--bind /run/phantom/ws/run-1 /workspace", "--block-fd 5");
     assertThat(String.join(" ", BwrapArgs.build(new BwrapFeatures(true), profile, run)))
-        .contains("--dir /workspace").doesNotContain("--block-fd");
+        .contains("--size 1048576 --tmpfs /workspace").doesNotContain("--block-fd");
   }
 }

@@ -1,0 +1,60 @@
+package dev.phantom.gateway.it.abuse;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * What the abuse suite runs against, from system properties (Maven passes {@code -D} user properties on to
+ * the forked test JVM):
+ * <ul>
+ *   <li>{@code phantom.abuse.profiles}: comma-separated profile names, default {@value #DEFAULT_PROFILES};
+ *   <li>{@code phantom.abuse.profileDir}: a directory of extra profile YAML files, handed to the policy
+ *       compiler as {@code {"policy": {"profileDirs": [dir]}}}, so that a deliberately weakened profile can
+ *       be added to the list to prove the suite catches it;
+ *   <li>{@code phantom.abuse.stateDir}: the zygote's state directory counted by the cleanup tests, default
+ *       {@value #DEFAULT_STATE_DIR}.
+ * </ul>
+ */
+final class AbuseConfig {
+
+  static final String DEFAULT_PROFILES = "strict,minimal,python-dev";
+  static final String DEFAULT_STATE_DIR = "/run/phantom";
+
+  private AbuseConfig() {}
+
+  /** The profiles every test runs against; the source of each {@code @ParameterizedTest}. */
+  static Stream<String> profiles() {
+    return Arrays.stream(System.getProperty("phantom.abuse.profiles", DEFAULT_PROFILES).split(","))
+        .map(String::trim).filter(name -> !name.isEmpty());
+  }
+
+  static Optional<Path> profileDir() {
+    String dir = System.getProperty("phantom.abuse.profileDir", "").trim();
+    return dir.isEmpty() ? Optional.empty() : Optional.of(Path.of(dir).toAbsolutePath());
+  }
+
+  static Path stateDir() {
+    return Path.of(System.getProperty("phantom.abuse.stateDir", DEFAULT_STATE_DIR));
+  }
+
+  /** The node config for the mesh under test: only the policy section, when a profile directory is given. */
+  static JsonObject nodeConfig() {
+    JsonObject config = new JsonObject();
+    profileDir().ifPresent(dir -> config.put("policy",
+        new JsonObject().put("profileDirs", new JsonArray(List.of(dir.toString())))));
+    return config;
+  }
+
+  /** The syscall numbers in the checks are x86_64's. */
+  static void assumeX86_64() {
+    String arch = System.getProperty("os.arch");
+    assumeTrue("amd64".equals(arch) || "x86_64".equals(arch), "syscall numbers are x86_64's; this is " + arch);
+  }
+}
