@@ -11,6 +11,7 @@ import dev.phantom.gateway.http.HttpRoutes;
 import dev.phantom.gateway.http.RestRoutes;
 import dev.phantom.gateway.mcp.McpHttpOptions;
 import dev.phantom.gateway.mcp.McpHttpTransport;
+import dev.phantom.gateway.session.SessionGrpcEndpoint;
 import dev.phantom.support.ServiceContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -77,6 +78,7 @@ public final class GatewayVerticle extends VerticleBase {
         new TokenBuckets(config.rateLimitPerSecond(), config.rateLimitBurst()), context.meters());
     ApiMetrics apiMetrics = new ApiMetrics(context.meters(), audit);
     new SandboxApiGrpcEndpoint(coordinator, access, apiMetrics).bind(grpc);
+    SessionGrpcEndpoint.create(vertx, config.spawnGraceMs(), access, apiMetrics).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     grpc.addService(health);

@@ -21,6 +21,11 @@ import java.util.Optional;
  * @param stateDir per-host directory for run workspaces and the ownership lock; empty = /run/phantom when
  *     /run is writable, else /tmp/phantom-&lt;uid&gt;
  * @param cgroups "auto" (use them when the host has them), "required" (not ready without), "off"
+ * @param maxSessions sessions (long-lived sandboxes) this node holds at once; more are RESOURCE_EXHAUSTED
+ * @param sessionIdleTimeoutMs idle timeout of a session whose request names none
+ * @param sessionMaxLifetimeMs cap of a session's maximum lifetime (requests asking for more get this)
+ * @param sessionRetainStoppedMs how long a stopped session stays visible (STOPPED, with its reason)
+ * @param maxRequestBytes largest file, archive or listing one session call moves; more is RESOURCE_EXHAUSTED
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -34,7 +39,12 @@ public record ZygoteConfig(
     long policyTimeoutMs,
     long shutdownGraceMs,
     Optional<String> stateDir,
-    String cgroups) {
+    String cgroups,
+    int maxSessions,
+    long sessionIdleTimeoutMs,
+    long sessionMaxLifetimeMs,
+    long sessionRetainStoppedMs,
+    long maxRequestBytes) {
 
   public static final List<String> CGROUP_MODES = List.of("auto", "required", "off");
 
@@ -47,9 +57,15 @@ public record ZygoteConfig(
   public static final long DEFAULT_PROFILE_CACHE_MS = 60_000;
   public static final long DEFAULT_POLICY_TIMEOUT_MS = 5_000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+  public static final int DEFAULT_MAX_SESSIONS = 32;
+  public static final long DEFAULT_SESSION_IDLE_TIMEOUT_MS = 600_000;
+  public static final long DEFAULT_SESSION_MAX_LIFETIME_MS = 3_600_000;
+  public static final long DEFAULT_SESSION_RETAIN_STOPPED_MS = 300_000;
+  public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
-      "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups");
+      "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups",
+      "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -67,7 +83,12 @@ public record ZygoteConfig(
         reader.integer("policyTimeoutMs", DEFAULT_POLICY_TIMEOUT_MS, 1, 600_000),
         reader.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
         reader.optionalString("stateDir"),
-        reader.string("cgroups", "auto"));
+        reader.string("cgroups", "auto"),
+        (int) reader.integer("maxSessions", DEFAULT_MAX_SESSIONS, 0, 100_000),
+        reader.integer("sessionIdleTimeoutMs", DEFAULT_SESSION_IDLE_TIMEOUT_MS, 100, 7L * 86_400_000),
+        reader.integer("sessionMaxLifetimeMs", DEFAULT_SESSION_MAX_LIFETIME_MS, 100, 30L * 86_400_000),
+        reader.integer("sessionRetainStoppedMs", DEFAULT_SESSION_RETAIN_STOPPED_MS, 0, 86_400_000),
+        reader.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 32));
     if (config.stateDir().isPresent() && !config.stateDir().get().startsWith("/")) {
       reader.problem("stateDir must be an absolute path: " + config.stateDir().get());
     }

@@ -4,7 +4,10 @@ import dev.phantom.support.HostArch;
 import dev.phantom.support.ServiceContext;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.zygote.bus.ProtoMapping;
+import dev.phantom.zygote.bus.SessionBusEndpoint;
 import dev.phantom.zygote.bus.ZygoteBusEndpoint;
+import dev.phantom.zygote.session.SessionManager;
 import dev.phantom.zygote.bwrap.BwrapInstallation;
 import dev.phantom.zygote.bwrap.BwrapLauncher;
 import dev.phantom.zygote.bwrap.LibC;
@@ -31,6 +34,8 @@ public final class ZygoteVerticle extends VerticleBase {
   private StateDir stateDir;
   private Optional<String> notReady = Optional.empty();
   private ZygoteBusEndpoint endpoint;
+  private SessionManager sessions;
+  private SessionBusEndpoint sessionEndpoint;
   private long reportTimer = -1;
 
   public ZygoteVerticle(ServiceContext service) {
@@ -54,7 +59,14 @@ public final class ZygoteVerticle extends VerticleBase {
       launcher = created;
       endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, notReady,
           service.meters(), InstantSource.system());
-      return endpoint.register();
+      int[] chownTo = BwrapLauncher.runningAsRoot() ? new int[] {config.sandboxUid(), config.sandboxGid()} : null;
+      sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
+          name -> endpoint.profile(name).map(ProtoMapping::profile), notReady, service.meters(), InstantSource.system(),
+          new java.security.SecureRandom());
+      endpoint.countSessions(sessions::live, config.maxSessions());
+      sessionEndpoint = new SessionBusEndpoint(vertx.eventBus(), nodeId, sessions);
+      sessions.start();
+      return Future.all(endpoint.register(), sessionEndpoint.register());
     }).onFailure(e -> {
       if (stateDir != null) {
         stateDir.close();
@@ -95,9 +107,10 @@ public final class ZygoteVerticle extends VerticleBase {
     }
     int groups = cgroups.removeLeftovers();
     int dirs = workspaces.removeLeftovers();
-    if (groups + dirs > 0) {
+    int sessionDirs = stateDir.removeSessionLeftovers();
+    if (groups + dirs + sessionDirs > 0) {
       LOG.warning("zygote on node " + nodeId + " removed leftovers of an earlier run: " + groups + " cgroups, "
-          + dirs + " workspaces");
+          + dirs + " workspaces, " + sessionDirs + " session directories");
     }
     LOG.info("zygote on node " + nodeId + ": state in " + stateDir.path() + ", cgroups: " + cgroups.describe());
     problem.ifPresent(p -> LOG.warning("zygote on node " + nodeId + " is not ready: " + p));
@@ -121,7 +134,8 @@ public final class ZygoteVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     endpoint.killAll();
-    return endpoint.unregister()
+    return Future.join(endpoint.unregister(), sessionEndpoint.unregister())
+        .eventually(() -> sessions.stopAll().timeout(config.shutdownGraceMs() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS))
         .eventually(() -> vertx.executeBlocking(() -> {
           launcher.shutdown(Duration.ofMillis(config.shutdownGraceMs()));
           stateDir.close();

@@ -40,4 +40,24 @@ public final class Addresses {
   public static String runEvents(String runId) {
     return "phantom.run.events." + runId;
   }
+
+  /** Request {@code SessionCall} → reply {@code SessionReply}, to the zygote node holding the session. */
+  public static String zygoteSession(String nodeId) {
+    return "phantom.zygote.session." + nodeId;
+  }
+
+  /** Request {@code ExecRequest} → reply {@code ExecDone} once the exec ended, to the node holding the session. */
+  public static String zygoteExec(String nodeId) {
+    return "phantom.zygote.exec." + nodeId;
+  }
+
+  /** Sent {@code ExecControl} (stdin, close, signal, cancel) for execs running on that node. */
+  public static String zygoteExecControl(String nodeId) {
+    return "phantom.zygote.exec-control." + nodeId;
+  }
+
+  /** Sent {@code ExecEvent}s of one exec: started, output, then exit or failed. */
+  public static String execEvents(String execId) {
+    return "phantom.exec.events." + execId;
+  }
 }

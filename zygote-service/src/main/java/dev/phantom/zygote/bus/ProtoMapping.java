@@ -20,11 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Wire messages to core values and back. */
-final class ProtoMapping {
+public final class ProtoMapping {
 
   private ProtoMapping() {}
 
-  static SandboxProfile profile(CompiledProfile p) {
+  public static SandboxProfile profile(CompiledProfile p) {
     List<Mount> mounts = new ArrayList<>();
     for (int i = 0; i < p.getMountsCount(); i++) {
       dev.phantom.proto.policy.v1.Mount m = p.getMounts(i);
@@ -68,7 +68,7 @@ final class ProtoMapping {
    * profile's maximum is INVALID_ARGUMENT (the gateway should have refused it already). The rlimits are the
    * profile's.
    */
-  static dev.phantom.zygote.core.ResourceLimits limits(ResourceLimits requested, SandboxProfile profile) {
+  public static dev.phantom.zygote.core.ResourceLimits limits(ResourceLimits requested, SandboxProfile profile) {
     dev.phantom.zygote.core.ResourceLimits d = profile.limits().defaults();
     dev.phantom.zygote.core.ResourceLimits max = profile.limits().maximums();
     long memory = requested.getMemoryBytes() != 0 ? nonNegative(requested.getMemoryBytes()) : d.memoryBytes();

@@ -63,6 +63,8 @@ public final class ZygoteBusEndpoint {
   private final Map<String, RunState> runs = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profiles = new ConcurrentHashMap<>();
   private List<MessageConsumer<Buffer>> consumers = List.of();
+  private java.util.function.IntSupplier sessions = () -> 0;
+  private int maxSessions;
 
   /**
    * @param notReady why this node cannot spawn (bubblewrap missing), or empty
@@ -99,12 +101,18 @@ public final class ZygoteBusEndpoint {
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
   }
 
+  /** Sessions count as running sandboxes, and the node's capacity grows by their maximum. */
+  public void countSessions(java.util.function.IntSupplier live, int max) {
+    this.sessions = live;
+    this.maxSessions = max;
+  }
+
   public NodeReport report() {
     return NodeReport.newBuilder()
         .setNodeId(nodeId)
         .setSpawnAddress(Addresses.zygoteSpawn(nodeId))
-        .setRunning(inFlight.get())
-        .setCapacity(config.maxConcurrent())
+        .setRunning(inFlight.get() + sessions.getAsInt())
+        .setCapacity(config.maxConcurrent() + maxSessions)
         .setArch(arch)
         .setReady(notReady.isEmpty())
         .setDetail(notReady.orElse(""))
@@ -211,7 +219,8 @@ public final class ZygoteBusEndpoint {
     };
   }
 
-  private Future<CompiledProfile> profile(String name) {
+  /** The compiled profile, cached for {@code profileCacheMs}; failures (unknown profile) are not cached. */
+  public Future<CompiledProfile> profile(String name) {
     if (name.isEmpty()) {
       return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
     }

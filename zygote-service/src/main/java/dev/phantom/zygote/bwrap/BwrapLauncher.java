@@ -182,6 +182,15 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
 
   @Override
   public Running launch(SandboxProfile profile, RunSpec run, OutputSink sink) {
+    return launch(profile, run, sink, false);
+  }
+
+  @Override
+  public Interactive launchInteractive(SandboxProfile profile, RunSpec run, OutputSink sink) {
+    return launch(profile, run, sink, true);
+  }
+
+  private BwrapRun launch(SandboxProfile profile, RunSpec run, OutputSink sink, boolean interactive) {
     if (!installation.ready()) {
       throw new ZygoteException(ZygoteException.Reason.BUBBLEWRAP_MISSING, installation.problem().get());
     }
@@ -227,7 +236,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       closeAll(childEnds);
       BwrapRun handle = new BwrapRun(this, libc, run, pid, startNanos, stdin.write, stdout.read, stderr.read,
           status.read, blockPipe == null ? -1 : blockPipe.write, sink, group, workspaces, workspace,
-          wsMount.map(Mount.Workspace::target).orElse(""));
+          wsMount.map(Mount.Workspace::target).orElse(""), interactive);
       running.add(handle);
       handle.start(io, timer);
       return handle;

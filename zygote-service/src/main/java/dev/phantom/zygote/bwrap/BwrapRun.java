@@ -27,7 +27,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** One started bubblewrap process: its readers, its waiter, its timeout. */
-final class BwrapRun implements SandboxLauncher.Running {
+final class BwrapRun implements SandboxLauncher.Interactive {
 
   private static final Logger LOG = Logger.getLogger(BwrapRun.class.getName());
 
@@ -48,6 +48,10 @@ final class BwrapRun implements SandboxLauncher.Running {
   /** Write end of bubblewrap's --block-fd, or -1 when the sandbox was not blocked. */
   private final int blockFd;
   private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+  /** Standard input stays open (non-blocking) for {@link #write} until {@link #closeInput} or the exit. */
+  private final boolean interactive;
+  private final Object inputLock = new Object();
+  private boolean inputClosed;
   private final StringBuilder statusText = new StringBuilder();
   private volatile String setupFailure;
 
@@ -63,12 +67,13 @@ final class BwrapRun implements SandboxLauncher.Running {
   BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
       int stderrFd, int statusFd, OutputSink sink) {
     this(launcher, libc, spec, pid, startNanos, stdinFd, stdoutFd, stderrFd, statusFd, -1, sink,
-        SandboxCgroups.NONE.create(spec.runId(), ResourceLimits.NONE), null, null, "");
+        SandboxCgroups.NONE.create(spec.runId(), ResourceLimits.NONE), null, null, "", false);
   }
 
   BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
       int stderrFd, int statusFd, int blockFd, OutputSink sink, SandboxCgroups.Group group, Workspaces workspaces,
-      Workspaces.Workspace workspace, String workspaceTarget) {
+      Workspaces.Workspace workspace, String workspaceTarget, boolean interactive) {
+    this.interactive = interactive;
     this.blockFd = blockFd;
     this.group = group;
     this.workspaces = workspaces;
@@ -117,6 +122,38 @@ final class BwrapRun implements SandboxLauncher.Running {
     }
   }
 
+  @Override
+  public boolean write(byte[] data) {
+    synchronized (inputLock) {
+      if (!interactive || inputClosed) {
+        return false;
+      }
+      int off = 0;
+      while (off < data.length) {
+        byte[] rest = off == 0 ? data : Arrays.copyOfRange(data, off, data.length);
+        long n = libc.write(stdinFd, rest, rest.length);
+        if (n < 0) {
+          if (LibC.errno() == LibC.EINTR) {
+            continue;
+          }
+          return false; // EAGAIN: the reader is not reading; EPIPE: it is gone
+        }
+        off += (int) n;
+      }
+      return true;
+    }
+  }
+
+  @Override
+  public void closeInput() {
+    synchronized (inputLock) {
+      if (interactive && !inputClosed) {
+        inputClosed = true;
+        libc.close(stdinFd);
+      }
+    }
+  }
+
   void start(ExecutorService io, ScheduledExecutorService timer) {
     CompletableFuture<Captured> out = CompletableFuture.supplyAsync(() -> drain(stdoutFd, OutputSink.Stream.STDOUT), io);
     CompletableFuture<Captured> err = CompletableFuture.supplyAsync(() -> drain(stderrFd, OutputSink.Stream.STDERR), io);
@@ -125,7 +162,10 @@ final class BwrapRun implements SandboxLauncher.Running {
       placeAndRelease();
     }
     CompletableFuture<BwrapStatus> status = CompletableFuture.supplyAsync(this::readStatus, io);
-    if (spec.stdin().length == 0) {
+    if (interactive) {
+      // Non-blocking, so that a sandbox that stops reading can never stall the writer.
+      libc.fcntl(stdinFd, LibC.F_SETFL, libc.fcntl(stdinFd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
+    } else if (spec.stdin().length == 0) {
       libc.close(stdinFd);
     } else {
       io.execute(this::feedStdin);
@@ -133,6 +173,9 @@ final class BwrapRun implements SandboxLauncher.Running {
     io.execute(() -> {
       try {
         Termination bwrap = waitForExit();
+        if (interactive) {
+          closeInput();
+        }
         Captured o = out.join();
         Captured e = err.join();
         BwrapStatus st = status.join();

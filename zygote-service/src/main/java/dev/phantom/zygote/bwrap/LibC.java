@@ -27,6 +27,20 @@ public interface LibC {
   int SIGINFO_SIZE = 256;
 
   int F_DUPFD_CLOEXEC = 1030;
+  int F_GETFL = 3;
+  int F_SETFL = 4;
+  int O_RDONLY = 0;
+  int O_WRONLY = 1;
+  int O_RDWR = 2;
+  int O_NONBLOCK = 0x800;
+  int O_NOFOLLOW = 0x20000;
+  int EAGAIN = 11;
+  int ENXIO = 6;
+
+  /** {@code mode} is used only with O_CREAT; never called with it here. */
+  int open(String path, int flags, int mode);
+
+  int mkfifo(String path, int mode);
 
   int pipe2(@Out int[] fds, int flags);
 

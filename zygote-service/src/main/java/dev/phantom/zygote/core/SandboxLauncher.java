@@ -16,6 +16,28 @@ public interface SandboxLauncher {
    */
   Running launch(SandboxProfile profile, RunSpec run, OutputSink sink);
 
+  /**
+   * Starts {@code run} with its standard input left open for the caller to write to, for as long as the
+   * sandbox lives ({@code run.stdin()} is ignored): the control channel of a session's agent.
+   */
+  default Interactive launchInteractive(SandboxProfile profile, RunSpec run, OutputSink sink) {
+    throw new UnsupportedOperationException("this launcher has no interactive sandboxes");
+  }
+
+  /** A started sandbox whose standard input stays open. */
+  interface Interactive extends Running {
+
+    /**
+     * Writes {@code data} to the sandbox's standard input without ever blocking.
+     *
+     * @return false when it did not fit in the pipe, or the input is closed (the reader is not reading)
+     */
+    boolean write(byte[] data);
+
+    /** Closes the standard input; the reader sees end of file. */
+    void closeInput();
+  }
+
   /** A sandbox that was started. */
   interface Running {
 

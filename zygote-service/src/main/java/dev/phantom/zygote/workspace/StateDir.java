@@ -47,6 +47,8 @@ public final class StateDir implements AutoCloseable {
   public static StateDir open(Path path) throws IOException {
     Path dir = path.toAbsolutePath().normalize();
     Files.createDirectories(dir.resolve("ws"));
+    Files.createDirectories(dir.resolve("sessions"));
+    Files.setPosixFilePermissions(dir.resolve("sessions"), PosixFilePermissions.fromString("rwx--x--x"));
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     Files.setPosixFilePermissions(dir.resolve("ws"), PosixFilePermissions.fromString("rwx--x--x"));
     FileChannel channel = FileChannel.open(dir.resolve("zygote.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -76,6 +78,27 @@ public final class StateDir implements AutoCloseable {
   /** Where run workspaces are created. */
   public Path workspaces() {
     return dir.resolve("ws");
+  }
+
+  /** Where each session's control directory lives (bound read-only into its sandbox at /.phantom). */
+  public Path sessions() {
+    return dir.resolve("sessions");
+  }
+
+  /**
+   * Deletes every session control directory (call at start, once the lock is held: none is in use).
+   *
+   * @return how many there were
+   */
+  public int removeSessionLeftovers() throws IOException {
+    int removed = 0;
+    try (var entries = Files.list(sessions())) {
+      for (Path entry : entries.toList()) {
+        Workspaces.deleteTree(entry);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Stable per state directory, so that two zygotes on one host (with two state dirs) never meet. */

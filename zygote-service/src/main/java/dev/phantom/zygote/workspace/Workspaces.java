@@ -268,7 +268,8 @@ public final class Workspaces {
     deleteTree(dir);
   }
 
-  static void deleteTree(Path dir) {
+  /** Deletes a tree without following symbolic links; what cannot be deleted is logged. */
+  public static void deleteTree(Path dir) {
     if (!Files.exists(dir, NOFOLLOW)) {
       return;
     }

@@ -184,14 +184,15 @@ class ZygoteVerticleTest {
   void nodeReportsArePublishedPeriodically() throws Exception {
     List<NodeReport> reports = new CopyOnWriteArrayList<>();
     await(BusRpc.listen(vertx.eventBus(), Addresses.ZYGOTE_REPORT, NodeReport.parser(), reports::add).completion());
-    deploy("node-a", new JsonObject().put("reportIntervalMs", 50).put("maxConcurrent", 7));
+    deploy("node-a", new JsonObject().put("reportIntervalMs", 50).put("maxConcurrent", 7).put("maxSessions", 3));
     Thread.sleep(300);
     assertThat(reports.size()).isGreaterThanOrEqualTo(3);
     NodeReport report = reports.getFirst();
     assertThat(report.getNodeId()).isEqualTo("node-a");
     assertThat(report.getSpawnAddress()).isEqualTo(Addresses.zygoteSpawn("node-a"));
     assertThat(report.getReady()).isTrue();
-    assertThat(report.getCapacity()).isEqualTo(7);
+    // Sessions are sandboxes too: they count as running, and the capacity holds them as well.
+    assertThat(report.getCapacity()).isEqualTo(7 + 3);
     assertThat(report.getArch()).isEqualTo("x86_64");
   }
 

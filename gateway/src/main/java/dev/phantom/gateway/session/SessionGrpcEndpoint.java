@@ -1,0 +1,376 @@
+package dev.phantom.gateway.session;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.ArchiveChunk;
+import dev.phantom.api.v1.CreateSandboxRequest;
+import dev.phantom.api.v1.DestroySandboxRequest;
+import dev.phantom.api.v1.DestroySandboxResponse;
+import dev.phantom.api.v1.DownloadArchiveRequest;
+import dev.phantom.api.v1.ExecInput;
+import dev.phantom.api.v1.ExecOutput;
+import dev.phantom.api.v1.ExecStart;
+import dev.phantom.api.v1.FileChunk;
+import dev.phantom.api.v1.GetSandboxRequest;
+import dev.phantom.api.v1.KeepAliveRequest;
+import dev.phantom.api.v1.ListFilesRequest;
+import dev.phantom.api.v1.ListFilesResponse;
+import dev.phantom.api.v1.ListSandboxesRequest;
+import dev.phantom.api.v1.ListSandboxesResponse;
+import dev.phantom.api.v1.MakeDirectoriesRequest;
+import dev.phantom.api.v1.MakeDirectoriesResponse;
+import dev.phantom.api.v1.ReadFileRequest;
+import dev.phantom.api.v1.RemoveFilesRequest;
+import dev.phantom.api.v1.RemoveFilesResponse;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.Sandbox;
+import dev.phantom.api.v1.SandboxApiGrpcService;
+import dev.phantom.api.v1.UploadArchiveResponse;
+import dev.phantom.api.v1.WriteFilesRequest;
+import dev.phantom.api.v1.WriteFilesResponse;
+import dev.phantom.gateway.ApiMetrics;
+import dev.phantom.gateway.access.AccessControl;
+import dev.phantom.proto.zygote.v1.ExecRequest;
+import dev.phantom.proto.zygote.v1.SessionCall;
+import dev.phantom.proto.zygote.v1.SessionReply;
+import dev.phantom.support.PhantomException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.StatusException;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The session methods of {@code phantom.v1.SandboxApi} over gRPC. Like the run endpoint it binds the
+ * methods itself, to admit the caller first (whose name becomes the session's owner), to answer unary
+ * calls only once the request has fully arrived, and to see cancellation: a client that goes away kills
+ * its exec's process group.
+ */
+public final class SessionGrpcEndpoint {
+
+  private static final Logger LOG = Logger.getLogger(SessionGrpcEndpoint.class.getName());
+
+  private final Vertx vertx;
+  private final SessionCoordinator sessions;
+  private final AccessControl access;
+  private final ApiMetrics metrics;
+
+  public SessionGrpcEndpoint(Vertx vertx, SessionCoordinator sessions, AccessControl access, ApiMetrics metrics) {
+    this.vertx = vertx;
+    this.sessions = sessions;
+    this.access = access;
+    this.metrics = metrics;
+  }
+
+  /** A coordinator listening for lost nodes, and the endpoint in front of it. */
+  public static SessionGrpcEndpoint create(Vertx vertx, long graceMs, AccessControl access, ApiMetrics metrics) {
+    SessionCoordinator coordinator = new SessionCoordinator(vertx, graceMs);
+    coordinator.register();
+    return new SessionGrpcEndpoint(vertx, coordinator, access, metrics);
+  }
+
+  public void bind(GrpcServer server) {
+    server.callHandler(SandboxApiGrpcService.CreateSandbox, unary((owner, r) -> sessions.create(owner, r)));
+    server.callHandler(SandboxApiGrpcService.GetSandbox, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setGet(r)).map(SessionReply::getSandbox)));
+    server.callHandler(SandboxApiGrpcService.KeepAlive, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setKeepAlive(r)).map(SessionReply::getSandbox)));
+    server.callHandler(SandboxApiGrpcService.ListSandboxes, unary((owner, r) -> sessions.list(owner, r.getLabelsMap())));
+    server.callHandler(SandboxApiGrpcService.DestroySandbox, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setDestroy(r)).map(DestroySandboxResponse.getDefaultInstance())));
+    server.callHandler(SandboxApiGrpcService.WriteFiles, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setWriteFiles(r)).map(WriteFilesResponse.getDefaultInstance())));
+    server.callHandler(SandboxApiGrpcService.ListFiles, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setListFiles(r)).map(SessionReply::getFiles)));
+    server.callHandler(SandboxApiGrpcService.RemoveFiles, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setRemoveFiles(r)).map(RemoveFilesResponse.getDefaultInstance())));
+    server.callHandler(SandboxApiGrpcService.MakeDirectories, unary((owner, r) -> call(r.getSandboxId(),
+        SessionCall.newBuilder().setOwner(owner).setMakeDirectories(r)).map(MakeDirectoriesResponse.getDefaultInstance())));
+    server.callHandler(SandboxApiGrpcService.Exec, admitted(this::exec));
+    server.callHandler(SandboxApiGrpcService.ReadFile, admitted(this::readFile));
+    server.callHandler(SandboxApiGrpcService.DownloadArchive, admitted(this::downloadArchive));
+    server.callHandler(SandboxApiGrpcService.UploadArchive, admitted(this::uploadArchive));
+  }
+
+  private Future<SessionReply> call(String sandboxId, SessionCall.Builder call) {
+    return sessions.call(sandboxId, call.build());
+  }
+
+  /** A call handler told who is calling and how to report the call's end (its gRPC status name). */
+  private interface AdmittedHandler<Q, R> {
+    void handle(GrpcServerRequest<Q, R> call, String owner, Consumer<String> ended);
+  }
+
+  /** Checks the caller's key and rate before anything else, and times every call. */
+  private <Q, R> Handler<GrpcServerRequest<Q, R>> admitted(AdmittedHandler<Q, R> handler) {
+    return call -> {
+      long start = System.nanoTime();
+      String method = call.methodName();
+      boolean[] recorded = new boolean[1];
+      Consumer<String> ended = status -> {
+        if (!recorded[0]) {
+          recorded[0] = true;
+          metrics.record("grpc", method, status, start);
+        }
+      };
+      call.response().exceptionHandler(failure -> ended.accept("CANCELLED"));
+      String owner;
+      try {
+        owner = access.admit(call.headers(), call.connection().remoteAddress().hostAddress(), "grpc");
+      } catch (PhantomException refused) {
+        call.handler(ignored -> { });
+        call.endHandler(end -> ended.accept(fail(call.response(), refused)));
+        return;
+      }
+      handler.handle(call, owner, ended);
+    };
+  }
+
+  /** A unary method: acts once the request has fully arrived, replies with the future's value or status. */
+  private <Q, R> Handler<GrpcServerRequest<Q, R>> unary(BiFunctionFuture<Q, R> action) {
+    return admitted((call, owner, ended) -> whenReceived(call, ended, request -> {
+      Future<R> result;
+      try {
+        result = action.apply(owner, request);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      result.onComplete(value -> {
+        call.response().end(value);
+        ended.accept("OK");
+      }, failure -> ended.accept(fail(call.response(), failure)));
+    }));
+  }
+
+  @FunctionalInterface
+  private interface BiFunctionFuture<Q, R> {
+    Future<R> apply(String owner, Q request);
+  }
+
+  /** How long a failed Exec waits for the client's half-close before answering anyway. */
+  private static final long FAIL_AFTER_END_MS = 1_000;
+
+  private void exec(GrpcServerRequest<ExecInput, ExecOutput> call, String owner, Consumer<String> ended) {
+    long startNanos = System.nanoTime();
+    GrpcServerResponse<ExecInput, ExecOutput> response = call.response();
+    SessionCoordinator.ExecCall[] exec = new SessionCoordinator.ExecCall[1];
+    boolean[] over = new boolean[1];
+    boolean[] requestEnded = new boolean[1];
+    Throwable[] pendingFailure = new Throwable[1];
+    // Failing while the client still sends would reset its stream and hide the status: wait for its
+    // half-close (briefly: a client waiting for output first must still hear the status).
+    Consumer<Throwable> failOnce = failure -> {
+      if (over[0]) {
+        return;
+      }
+      over[0] = true;
+      if (requestEnded[0]) {
+        ended.accept(fail(response, failure));
+      } else {
+        pendingFailure[0] = failure;
+        vertx.setTimer(FAIL_AFTER_END_MS, t -> {
+          if (pendingFailure[0] != null) {
+            Throwable f = pendingFailure[0];
+            pendingFailure[0] = null;
+            ended.accept(fail(response, f));
+          }
+        });
+      }
+    };
+    Runnable cancel = () -> {
+      over[0] = true;
+      pendingFailure[0] = null;
+      if (exec[0] != null) {
+        exec[0].cancel();
+      }
+    };
+    call.exceptionHandler(failure -> cancel.run());
+    response.exceptionHandler(failure -> cancel.run());
+    call.handler(input -> {
+      if (over[0]) {
+        return;
+      }
+      if (exec[0] == null) {
+        if (!input.hasStart()) {
+          failOnce.accept(PhantomException.invalidArgument("the first message of Exec must be 'start'"));
+          return;
+        }
+        ExecStart start = input.getStart();
+        long timeoutMs = start.hasTimeout() ? start.getTimeout().getSeconds() * 1000 + start.getTimeout().getNanos() / 1_000_000 : 0;
+        exec[0] = sessions.exec(owner, start.getSandboxId(), ExecRequest.newBuilder().setCommand(start), timeoutMs,
+            chunk -> {
+              if (!over[0]) {
+                response.write(ExecOutput.newBuilder().setChunk(chunk).build());
+              }
+            });
+        exec[0].done().onComplete(done -> {
+          if (over[0]) {
+            return;
+          }
+          over[0] = true;
+          RunResult result = done.getResult();
+          result = result.toBuilder().setTimings(result.getTimings().toBuilder()
+              .setTotalMicros((System.nanoTime() - startNanos) / 1000)).build();
+          response.end(ExecOutput.newBuilder().setExit(result).build());
+          ended.accept("OK");
+        }, failOnce::accept);
+        return;
+      }
+      switch (input.getInputCase()) {
+        case STDIN -> exec[0].stdin(input.getStdin());
+        case CLOSE_STDIN -> exec[0].closeStdin();
+        case SIGNAL -> exec[0].signal(input.getSignal());
+        case START -> {
+          exec[0].cancel();
+          failOnce.accept(PhantomException.invalidArgument("Exec takes one 'start' message, first"));
+        }
+        case INPUT_NOT_SET -> { }
+      }
+    });
+    // The client's half-close ends the command's standard input.
+    call.endHandler(end -> {
+      requestEnded[0] = true;
+      if (pendingFailure[0] != null) {
+        Throwable f = pendingFailure[0];
+        pendingFailure[0] = null;
+        ended.accept(fail(response, f));
+      } else if (exec[0] != null) {
+        exec[0].closeStdin();
+      } else if (!over[0]) {
+        failOnce.accept(PhantomException.invalidArgument("the first message of Exec must be 'start'"));
+      }
+    });
+  }
+
+  private void readFile(GrpcServerRequest<ReadFileRequest, FileChunk> call, String owner, Consumer<String> ended) {
+    long[] offset = new long[1];
+    streamOut(call, ended, request -> request.getSandboxId(),
+        request -> ExecRequest.newBuilder().setReadFile(request.getPath()),
+        data -> {
+          FileChunk chunk = FileChunk.newBuilder().setData(data).setOffset(offset[0]).build();
+          offset[0] += data.size();
+          return chunk;
+        }, owner);
+  }
+
+  private void downloadArchive(GrpcServerRequest<DownloadArchiveRequest, ArchiveChunk> call, String owner,
+      Consumer<String> ended) {
+    streamOut(call, ended, DownloadArchiveRequest::getSandboxId,
+        request -> ExecRequest.newBuilder().setDownloadArchive(request.getPath()),
+        data -> ArchiveChunk.newBuilder().setData(data).build(), owner);
+  }
+
+  /** A server-streaming file call: one request, then the exec's standard output as chunks. */
+  private <Q, R> void streamOut(GrpcServerRequest<Q, R> call, Consumer<String> ended, Function<Q, String> sandboxId,
+      Function<Q, ExecRequest.Builder> op, Function<ByteString, R> chunk, String owner) {
+    GrpcServerResponse<Q, R> response = call.response();
+    boolean[] over = new boolean[1];
+    whenReceived(call, ended, request -> {
+      SessionCoordinator.ExecCall exec = sessions.exec(owner, sandboxId.apply(request), op.apply(request), 0,
+          output -> {
+            if (!over[0]) {
+              response.write(chunk.apply(output.getData()));
+            }
+          });
+      BiConsumer<Void, Throwable> cancel = (v, e) -> {
+        over[0] = true;
+        exec.cancel();
+      };
+      call.exceptionHandler(failure -> cancel.accept(null, failure));
+      response.exceptionHandler(failure -> cancel.accept(null, failure));
+      exec.done().onComplete(done -> {
+        if (!over[0]) {
+          over[0] = true;
+          response.end();
+          ended.accept("OK");
+        }
+      }, failure -> {
+        if (!over[0]) {
+          over[0] = true;
+          ended.accept(fail(response, failure));
+        }
+      });
+    });
+  }
+
+  private void uploadArchive(GrpcServerRequest<ArchiveChunk, UploadArchiveResponse> call, String owner,
+      Consumer<String> ended) {
+    GrpcServerResponse<ArchiveChunk, UploadArchiveResponse> response = call.response();
+    SessionCoordinator.ExecCall[] exec = new SessionCoordinator.ExecCall[1];
+    PhantomException[] refused = new PhantomException[1];
+    call.exceptionHandler(failure -> {
+      if (exec[0] != null) {
+        exec[0].cancel();
+      }
+    });
+    call.handler(chunk -> {
+      if (refused[0] != null) {
+        return;
+      }
+      if (exec[0] == null) {
+        if (!chunk.hasStart()) {
+          refused[0] = PhantomException.invalidArgument("the first message of UploadArchive must be 'start'");
+          return;
+        }
+        exec[0] = sessions.exec(owner, chunk.getStart().getSandboxId(),
+            ExecRequest.newBuilder().setUploadArchive(chunk.getStart().getPath()), 0, output -> { });
+        exec[0].done().onFailure(failure -> refused[0] = refused[0] == null ? asPhantom(failure) : refused[0]);
+      } else if (chunk.hasData()) {
+        exec[0].stdin(chunk.getData());
+      }
+    });
+    // Answer once the whole archive arrived, so the client sees the status rather than a reset stream.
+    call.endHandler(end -> {
+      if (exec[0] == null) {
+        ended.accept(fail(response, refused[0] != null ? refused[0]
+            : PhantomException.invalidArgument("no 'start' message was sent")));
+        return;
+      }
+      exec[0].closeStdin();
+      exec[0].done().onComplete(done -> {
+        response.end(UploadArchiveResponse.newBuilder().setFiles(done.getFiles()).setBytes(done.getBytes()).build());
+        ended.accept("OK");
+      }, failure -> ended.accept(fail(response, failure)));
+    });
+  }
+
+  /** Acts on a single request once the client has finished sending it. */
+  private static <Q> void whenReceived(GrpcServerRequest<Q, ?> call, Consumer<String> ended, Consumer<Q> action) {
+    Object[] received = new Object[1];
+    call.handler(request -> received[0] = request);
+    call.endHandler(end -> {
+      @SuppressWarnings("unchecked")
+      Q request = (Q) received[0];
+      if (request == null) {
+        ended.accept(fail(call.response(), PhantomException.invalidArgument("no request message was sent")));
+      } else {
+        action.accept(request);
+      }
+    });
+  }
+
+  private static PhantomException asPhantom(Throwable failure) {
+    return failure instanceof PhantomException p ? p : PhantomException.internal(String.valueOf(failure));
+  }
+
+  /** Every domain failure leaves with its status; anything else is a bug, logged here, INTERNAL outside. */
+  static String fail(GrpcServerResponse<?, ?> response, Throwable failure) {
+    if (failure instanceof PhantomException phantom) {
+      if (phantom.retryAfterMs() > 0) {
+        response.trailers().set("retry-after-ms", Long.toString(phantom.retryAfterMs()));
+      }
+      response.fail(new StatusException(phantom.status(), phantom.getMessage()));
+      return phantom.status().name();
+    }
+    LOG.log(Level.SEVERE, "session call failed unexpectedly", failure);
+    response.fail(new StatusException(GrpcStatus.INTERNAL, "internal error: " + failure));
+    return GrpcStatus.INTERNAL.name();
+  }
+}
