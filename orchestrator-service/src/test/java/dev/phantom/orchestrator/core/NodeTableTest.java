@@ -49,6 +49,14 @@ class NodeTableTest {
   }
 
   @Test
+  void aBurstOfShortRunsDoesNotMakeANodeLookFull() {
+    table.report("a", "addr-a", 0, 4, true, "", T0);
+    for (int i = 0; i < 100; i++) {
+      assertThat(table.place()).isEqualTo(new PlacementDecision.Placed("a", "addr-a"));
+    }
+  }
+
+  @Test
   void silentNodesExpire() {
     table.report("a", "addr-a", 0, 10, true, "", T0);
     table.report("b", "addr-b", 0, 10, true, "", T0.plusSeconds(2));
