@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Prints the added cost of a per-sandbox cgroup (blocked start, placement, usage read, cleanup): median of
- * 50 runs of {@code true} with and without. Not a pass/fail test: run with {@code -Dphantom.bench=true}.
+ * 100 runs (-Dphantom.bench.runs) of {@code true} with and without, alternating blocks. Not a pass/fail test: run with {@code -Dphantom.bench=true}.
  */
 class CgroupSpawnCostBenchmark {
 
-  static final int RUNS = 50;
+  static final int RUNS = Integer.getInteger("phantom.bench.runs", 100);
 
   @Test
   void trueWithAndWithoutCgroups() throws Exception {
