@@ -65,7 +65,8 @@ final class RunCommand implements Callable<Integer> {
   String apiKey;
 
   @Option(names = "--workspace", paramLabel = "HOSTDIR",
-      description = "Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).")
+      description = {"Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).",
+          "The sandbox runs as an unprivileged host user (nobody), which must be able to reach and write it."})
   Path workspace;
 
   @Option(names = "--file", paramLabel = "LOCAL:SANDBOXPATH",

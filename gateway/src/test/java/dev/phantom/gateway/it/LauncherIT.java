@@ -73,6 +73,27 @@ class LauncherIT {
   }
 
   @Test
+  void aLocalFileGoesInAndAHostWorkspaceIsBound(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path local = dir.resolve("input.txt");
+    java.nio.file.Files.writeString(local, "from the host\n");
+    try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal", "--file", local + ":in/data.txt",
+        "--", "cat", "in/data.txt")) {
+      assertThat(run.waitFor(LIMIT)).as("stderr: %s", run.stderr).isZero();
+      assertThat(run.stdout).containsExactly("from the host");
+    }
+    java.nio.file.Path workspace = java.nio.file.Files.createDirectory(dir.resolve("project"));
+    // bubblewrap runs as the unprivileged sandbox user, which must reach and write the directory it is given.
+    java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    java.nio.file.Files.setPosixFilePermissions(workspace, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal", "--workspace", workspace.toString(),
+        "--", "sh", "-c", "echo made inside > result.txt")) {
+      assertThat(run.waitFor(LIMIT)).as("stderr: %s", run.stderr).isZero();
+    }
+    assertThat(workspace.resolve("result.txt")).hasContent("made inside");
+  }
+
+  @Test
   void aMissingCommandArgumentIsAUsageError() throws Exception {
     try (LauncherProcess run = LauncherProcess.start("run", "--profile", "minimal")) {
       assertThat(run.waitFor(LIMIT)).isEqualTo(2);
