@@ -22,7 +22,8 @@ import java.util.Optional;
  *     such as the CLI's own embedded mesh (default false)
  * @param maxMessageBytes largest gRPC message or HTTP body: requests carry files, results carry
  *     output and collected files (default {@value #DEFAULT_MAX_MESSAGE_BYTES})
- * @param apiKeys keys given inline by name and SHA-256 ({@code apiKeys: [{name, sha256, salt?}]})
+ * @param apiKeys keys given inline by name and SHA-256
+ *     ({@code apiKeys: [{name, sha256, salt?, ratePerSecond?, maxSandboxes?}]})
  * @param keysFile the keys file {@code phantom keys create} writes (default: none for the gateway
  *     role; the CLI's {@code up} and {@code node} pass {@code $PHANTOM_HOME/keys.json})
  * @param insecureLocal serve callers without an API key; only on a loopback address (default false)
@@ -55,7 +56,9 @@ public record GatewayConfig(String host, int grpcPort, int httpPort, long spawnG
       if (name == null || !digest.matches("[0-9a-f]{64}") || !salt.matches("([0-9a-f]{2})*")) {
         reader.problem("apiKeys entries need a name and the key's sha256 as 64 hex digits (and an optional hex salt)");
       } else {
-        keys.add(new ApiKeys.ApiKey(name, HexFormat.of().parseHex(salt), HexFormat.of().parseHex(digest), 0, 0));
+        keys.add(new ApiKeys.ApiKey(name, HexFormat.of().parseHex(salt), HexFormat.of().parseHex(digest),
+            key.getValue("ratePerSecond") instanceof Number rate ? rate.doubleValue() : 0,
+            key.getValue("maxSandboxes") instanceof Number max ? max.intValue() : 0));
       }
     }
     GatewayConfig config = new GatewayConfig(

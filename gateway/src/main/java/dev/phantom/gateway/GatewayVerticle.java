@@ -6,9 +6,11 @@ import dev.phantom.gateway.access.KeyStore;
 import dev.phantom.gateway.audit.AuditLog;
 import dev.phantom.gateway.core.ApiKeys;
 import dev.phantom.gateway.core.TokenBuckets;
+import dev.phantom.gateway.grpc.GrpcCalls;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
 import dev.phantom.gateway.http.RestRoutes;
+import dev.phantom.gateway.http.RestSessionRoutes;
 import dev.phantom.gateway.mcp.McpHttpOptions;
 import dev.phantom.gateway.mcp.McpHttpTransport;
 import dev.phantom.gateway.session.SessionGrpcEndpoint;
@@ -77,8 +79,9 @@ public final class GatewayVerticle extends VerticleBase {
     AccessControl access = new AccessControl(keys,
         new TokenBuckets(config.rateLimitPerSecond(), config.rateLimitBurst()), context.meters());
     ApiMetrics apiMetrics = new ApiMetrics(context.meters(), audit);
-    new SandboxApiGrpcEndpoint(coordinator, access, apiMetrics).bind(grpc);
-    SessionGrpcEndpoint.create(vertx, config.spawnGraceMs(), access, apiMetrics).bind(grpc);
+    GrpcCalls calls = new GrpcCalls(access, apiMetrics);
+    new SandboxApiGrpcEndpoint(coordinator, access, calls).bind(grpc);
+    SessionGrpcEndpoint.create(vertx, config.spawnGraceMs(), calls).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     grpc.addService(health);
@@ -89,6 +92,8 @@ public final class GatewayVerticle extends VerticleBase {
         .listen(config.grpcPort());
     Router router = HttpRoutes.create(vertx, context.meters());
     new RestRoutes(coordinator, access, apiMetrics).mount(router, config.maxMessageBytes());
+    // After RestRoutes: its body handler on /api/v2/* sets the body size limit these routes rely on.
+    new RestSessionRoutes(vertx, config.spawnGraceMs(), access, apiMetrics).mount(router);
     router.route(McpHttpTransport.PATH).handler(RestRoutes.gate(access, "mcp"));
     McpHttpTransport.mount(router, CoordinatorOperations.uncancellable(coordinator), McpHttpOptions.DEFAULTS);
     HttpRoutes.finish(router);

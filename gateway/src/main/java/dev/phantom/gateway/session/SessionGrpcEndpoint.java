@@ -27,8 +27,7 @@ import dev.phantom.api.v1.SandboxApiGrpcService;
 import dev.phantom.api.v1.UploadArchiveResponse;
 import dev.phantom.api.v1.WriteFilesRequest;
 import dev.phantom.api.v1.WriteFilesResponse;
-import dev.phantom.gateway.ApiMetrics;
-import dev.phantom.gateway.access.AccessControl;
+import dev.phantom.gateway.grpc.GrpcCalls;
 import dev.phantom.proto.zygote.v1.ExecRequest;
 import dev.phantom.proto.zygote.v1.SessionCall;
 import dev.phantom.proto.zygote.v1.SessionReply;
@@ -45,7 +44,6 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The session methods of {@code phantom.v1.SandboxApi} over gRPC. Like the run endpoint it binds the
@@ -55,103 +53,49 @@ import java.util.logging.Logger;
  */
 public final class SessionGrpcEndpoint {
 
-  private static final Logger LOG = Logger.getLogger(SessionGrpcEndpoint.class.getName());
 
   private final Vertx vertx;
   private final SessionCoordinator sessions;
-  private final AccessControl access;
-  private final ApiMetrics metrics;
+  private final GrpcCalls calls;
 
-  public SessionGrpcEndpoint(Vertx vertx, SessionCoordinator sessions, AccessControl access, ApiMetrics metrics) {
+  public SessionGrpcEndpoint(Vertx vertx, SessionCoordinator sessions, GrpcCalls calls) {
     this.vertx = vertx;
     this.sessions = sessions;
-    this.access = access;
-    this.metrics = metrics;
+    this.calls = calls;
   }
 
   /** A coordinator listening for lost nodes, and the endpoint in front of it. */
-  public static SessionGrpcEndpoint create(Vertx vertx, long graceMs, AccessControl access, ApiMetrics metrics) {
+  public static SessionGrpcEndpoint create(Vertx vertx, long graceMs, GrpcCalls calls) {
     SessionCoordinator coordinator = new SessionCoordinator(vertx, graceMs);
     coordinator.register();
-    return new SessionGrpcEndpoint(vertx, coordinator, access, metrics);
+    return new SessionGrpcEndpoint(vertx, coordinator, calls);
   }
 
   public void bind(GrpcServer server) {
-    server.callHandler(SandboxApiGrpcService.CreateSandbox, unary((owner, r) -> sessions.create(owner, r)));
-    server.callHandler(SandboxApiGrpcService.GetSandbox, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.CreateSandbox, calls.unary((owner, r) -> sessions.create(owner, r)));
+    server.callHandler(SandboxApiGrpcService.GetSandbox, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setGet(r)).map(SessionReply::getSandbox)));
-    server.callHandler(SandboxApiGrpcService.KeepAlive, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.KeepAlive, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setKeepAlive(r)).map(SessionReply::getSandbox)));
-    server.callHandler(SandboxApiGrpcService.ListSandboxes, unary((owner, r) -> sessions.list(owner, r.getLabelsMap())));
-    server.callHandler(SandboxApiGrpcService.DestroySandbox, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.ListSandboxes, calls.unary((owner, r) -> sessions.list(owner, r.getLabelsMap())));
+    server.callHandler(SandboxApiGrpcService.DestroySandbox, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setDestroy(r)).map(DestroySandboxResponse.getDefaultInstance())));
-    server.callHandler(SandboxApiGrpcService.WriteFiles, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.WriteFiles, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setWriteFiles(r)).map(WriteFilesResponse.getDefaultInstance())));
-    server.callHandler(SandboxApiGrpcService.ListFiles, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.ListFiles, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setListFiles(r)).map(SessionReply::getFiles)));
-    server.callHandler(SandboxApiGrpcService.RemoveFiles, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.RemoveFiles, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setRemoveFiles(r)).map(RemoveFilesResponse.getDefaultInstance())));
-    server.callHandler(SandboxApiGrpcService.MakeDirectories, unary((owner, r) -> call(r.getSandboxId(),
+    server.callHandler(SandboxApiGrpcService.MakeDirectories, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setMakeDirectories(r)).map(MakeDirectoriesResponse.getDefaultInstance())));
-    server.callHandler(SandboxApiGrpcService.Exec, admitted(this::exec));
-    server.callHandler(SandboxApiGrpcService.ReadFile, admitted(this::readFile));
-    server.callHandler(SandboxApiGrpcService.DownloadArchive, admitted(this::downloadArchive));
-    server.callHandler(SandboxApiGrpcService.UploadArchive, admitted(this::uploadArchive));
+    server.callHandler(SandboxApiGrpcService.Exec, calls.admitted(this::exec));
+    server.callHandler(SandboxApiGrpcService.ReadFile, calls.admitted(this::readFile));
+    server.callHandler(SandboxApiGrpcService.DownloadArchive, calls.admitted(this::downloadArchive));
+    server.callHandler(SandboxApiGrpcService.UploadArchive, calls.admitted(this::uploadArchive));
   }
 
   private Future<SessionReply> call(String sandboxId, SessionCall.Builder call) {
     return sessions.call(sandboxId, call.build());
-  }
-
-  /** A call handler told who is calling and how to report the call's end (its gRPC status name). */
-  private interface AdmittedHandler<Q, R> {
-    void handle(GrpcServerRequest<Q, R> call, String owner, Consumer<String> ended);
-  }
-
-  /** Checks the caller's key and rate before anything else, and times every call. */
-  private <Q, R> Handler<GrpcServerRequest<Q, R>> admitted(AdmittedHandler<Q, R> handler) {
-    return call -> {
-      long start = System.nanoTime();
-      String method = call.methodName();
-      boolean[] recorded = new boolean[1];
-      Consumer<String> ended = status -> {
-        if (!recorded[0]) {
-          recorded[0] = true;
-          metrics.record("grpc", method, status, start);
-        }
-      };
-      call.response().exceptionHandler(failure -> ended.accept("CANCELLED"));
-      String owner;
-      try {
-        owner = access.admit(call.headers(), call.connection().remoteAddress().hostAddress(), "grpc");
-      } catch (PhantomException refused) {
-        call.handler(ignored -> { });
-        call.endHandler(end -> ended.accept(fail(call.response(), refused)));
-        return;
-      }
-      handler.handle(call, owner, ended);
-    };
-  }
-
-  /** A unary method: acts once the request has fully arrived, replies with the future's value or status. */
-  private <Q, R> Handler<GrpcServerRequest<Q, R>> unary(BiFunctionFuture<Q, R> action) {
-    return admitted((call, owner, ended) -> whenReceived(call, ended, request -> {
-      Future<R> result;
-      try {
-        result = action.apply(owner, request);
-      } catch (RuntimeException e) {
-        result = Future.failedFuture(e);
-      }
-      result.onComplete(value -> {
-        call.response().end(value);
-        ended.accept("OK");
-      }, failure -> ended.accept(fail(call.response(), failure)));
-    }));
-  }
-
-  @FunctionalInterface
-  private interface BiFunctionFuture<Q, R> {
-    Future<R> apply(String owner, Q request);
   }
 
   /** How long a failed Exec waits for the client's half-close before answering anyway. */
@@ -172,14 +116,14 @@ public final class SessionGrpcEndpoint {
       }
       over[0] = true;
       if (requestEnded[0]) {
-        ended.accept(fail(response, failure));
+        ended.accept(GrpcCalls.fail(response, failure));
       } else {
         pendingFailure[0] = failure;
         vertx.setTimer(FAIL_AFTER_END_MS, t -> {
           if (pendingFailure[0] != null) {
             Throwable f = pendingFailure[0];
             pendingFailure[0] = null;
-            ended.accept(fail(response, f));
+            ended.accept(GrpcCalls.fail(response, f));
           }
         });
       }
@@ -240,7 +184,7 @@ public final class SessionGrpcEndpoint {
       if (pendingFailure[0] != null) {
         Throwable f = pendingFailure[0];
         pendingFailure[0] = null;
-        ended.accept(fail(response, f));
+        ended.accept(GrpcCalls.fail(response, f));
       } else if (exec[0] != null) {
         exec[0].closeStdin();
       } else if (!over[0]) {
@@ -272,7 +216,7 @@ public final class SessionGrpcEndpoint {
       Function<Q, ExecRequest.Builder> op, Function<ByteString, R> chunk, String owner) {
     GrpcServerResponse<Q, R> response = call.response();
     boolean[] over = new boolean[1];
-    whenReceived(call, ended, request -> {
+    GrpcCalls.whenReceived(call, ended, request -> {
       SessionCoordinator.ExecCall exec = sessions.exec(owner, sandboxId.apply(request), op.apply(request), 0,
           output -> {
             if (!over[0]) {
@@ -294,7 +238,7 @@ public final class SessionGrpcEndpoint {
       }, failure -> {
         if (!over[0]) {
           over[0] = true;
-          ended.accept(fail(response, failure));
+          ended.accept(GrpcCalls.fail(response, failure));
         }
       });
     });
@@ -329,7 +273,7 @@ public final class SessionGrpcEndpoint {
     // Answer once the whole archive arrived, so the client sees the status rather than a reset stream.
     call.endHandler(end -> {
       if (exec[0] == null) {
-        ended.accept(fail(response, refused[0] != null ? refused[0]
+        ended.accept(GrpcCalls.fail(response, refused[0] != null ? refused[0]
             : PhantomException.invalidArgument("no 'start' message was sent")));
         return;
       }
@@ -337,40 +281,11 @@ public final class SessionGrpcEndpoint {
       exec[0].done().onComplete(done -> {
         response.end(UploadArchiveResponse.newBuilder().setFiles(done.getFiles()).setBytes(done.getBytes()).build());
         ended.accept("OK");
-      }, failure -> ended.accept(fail(response, failure)));
-    });
-  }
-
-  /** Acts on a single request once the client has finished sending it. */
-  private static <Q> void whenReceived(GrpcServerRequest<Q, ?> call, Consumer<String> ended, Consumer<Q> action) {
-    Object[] received = new Object[1];
-    call.handler(request -> received[0] = request);
-    call.endHandler(end -> {
-      @SuppressWarnings("unchecked")
-      Q request = (Q) received[0];
-      if (request == null) {
-        ended.accept(fail(call.response(), PhantomException.invalidArgument("no request message was sent")));
-      } else {
-        action.accept(request);
-      }
+      }, failure -> ended.accept(GrpcCalls.fail(response, failure)));
     });
   }
 
   private static PhantomException asPhantom(Throwable failure) {
     return failure instanceof PhantomException p ? p : PhantomException.internal(String.valueOf(failure));
-  }
-
-  /** Every domain failure leaves with its status; anything else is a bug, logged here, INTERNAL outside. */
-  static String fail(GrpcServerResponse<?, ?> response, Throwable failure) {
-    if (failure instanceof PhantomException phantom) {
-      if (phantom.retryAfterMs() > 0) {
-        response.trailers().set("retry-after-ms", Long.toString(phantom.retryAfterMs()));
-      }
-      response.fail(new StatusException(phantom.status(), phantom.getMessage()));
-      return phantom.status().name();
-    }
-    LOG.log(Level.SEVERE, "session call failed unexpectedly", failure);
-    response.fail(new StatusException(GrpcStatus.INTERNAL, "internal error: " + failure));
-    return GrpcStatus.INTERNAL.name();
   }
 }

@@ -25,6 +25,7 @@ class AccessIT {
 
   private static final String KEY = "pf_test_0c1d2e3f";
   private static final String THROTTLED_KEY = "pf_test_throttled";
+  private static final String SINGLE_KEY = "pf_test_single_sandbox";
   private static EmbeddedMesh mesh;
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -34,7 +35,9 @@ class AccessIT {
     mesh = EmbeddedMesh.start(new JsonObject().put("gateway", new JsonObject()
         .put("apiKeys", new JsonArray()
             .add(new JsonObject().put("name", "ci").put("sha256", ApiKeys.sha256Hex(KEY)))
-            .add(new JsonObject().put("name", "throttled").put("sha256", ApiKeys.sha256Hex(THROTTLED_KEY))))
+            .add(new JsonObject().put("name", "throttled").put("sha256", ApiKeys.sha256Hex(THROTTLED_KEY)))
+            .add(new JsonObject().put("name", "single").put("sha256", ApiKeys.sha256Hex(SINGLE_KEY))
+                .put("maxSandboxes", 1).put("ratePerSecond", 1000)))
         // Slow enough that a test's burst outruns it on any machine.
         .put("rateLimitPerSecond", 1).put("rateLimitBurst", 3)));
   }
@@ -94,6 +97,21 @@ class AccessIT {
     assertThat(rest.headers().firstValue("retry-after")).isPresent();
     // Another caller has its own budget.
     assertThat(EmbeddedMesh.await(client(KEY).listProfiles()).getProfilesCount()).isPositive();
+  }
+
+  @Test
+  void aKeyHoldsNoMoreSandboxesThanItsQuota() {
+    SandboxClient single = client(SINGLE_KEY);
+    var first = single.run(request("minimal", "sleep", "2"));
+    assertThatThrownBy(() -> EmbeddedMesh.await(single.run(request("minimal", "true"))))
+        .isInstanceOfSatisfying(PhantomException.class, e -> {
+          assertThat(e.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+          assertThat(e.getMessage()).contains("single", "maximum");
+        });
+    EmbeddedMesh.await(first);
+    // The slot is back once the first run ended.
+    assertThat(EmbeddedMesh.await(single.run(request("minimal", "echo", "again"))).getStdout().toStringUtf8())
+        .isEqualTo("again\n");
   }
 
   @Test
