@@ -19,6 +19,16 @@ try {
   const code = await client.callTool({
     name: "run_code", arguments: { language: "python", code: "print(sum(range(10)))" } });
   const failing = await client.callTool({ name: "run_command", arguments: { profile: "nope", command: "true" } });
+  // A sandbox that persists between calls: a file written by one command is read by the next.
+  const created = await client.callTool({ name: "create_sandbox", arguments: { profile: "python-dev" } });
+  const sandboxId = created.structuredContent?.sandbox_id;
+  const first = await client.callTool({ name: "execute_command",
+    arguments: { sandbox_id: sandboxId, command: "echo kept-$((6*7)) > state.txt" } });
+  const second = await client.callTool({ name: "execute_command",
+    arguments: { sandbox_id: sandboxId, command: "cat state.txt" } });
+  const destroyed = await client.callTool({ name: "destroy_sandbox", arguments: { sandbox_id: sandboxId } });
+  const afterDestroy = await client.callTool({ name: "execute_command",
+    arguments: { sandbox_id: sandboxId, command: "true" } });
   console.log(JSON.stringify({
     server: client.getServerVersion(),
     tools: tools.tools.map(t => t.name),
@@ -26,6 +36,14 @@ try {
       structured: command.structuredContent ?? null },
     code: { isError: code.isError ?? false, text: code.content.map(c => c.text).join("\n") },
     failing: { isError: failing.isError ?? false, text: failing.content.map(c => c.text).join("\n") },
+    session: {
+      sandboxId: sandboxId ?? null,
+      created: { isError: created.isError ?? false },
+      first: { isError: first.isError ?? false, exitCode: first.structuredContent?.exit_code ?? null },
+      second: { isError: second.isError ?? false, stdout: second.structuredContent?.stdout ?? null },
+      destroyed: { isError: destroyed.isError ?? false },
+      afterDestroy: { isError: afterDestroy.isError ?? false, text: afterDestroy.content.map(c => c.text).join("\n") },
+    },
   }));
   await client.close();
   clearTimeout(timeout);

@@ -13,6 +13,7 @@ import dev.phantom.gateway.http.RestRoutes;
 import dev.phantom.gateway.http.RestSessionRoutes;
 import dev.phantom.gateway.mcp.McpHttpOptions;
 import dev.phantom.gateway.mcp.McpHttpTransport;
+import dev.phantom.gateway.session.SessionCoordinator;
 import dev.phantom.gateway.session.SessionGrpcEndpoint;
 import dev.phantom.support.ServiceContext;
 import io.vertx.core.Future;
@@ -81,7 +82,10 @@ public final class GatewayVerticle extends VerticleBase {
     ApiMetrics apiMetrics = new ApiMetrics(context.meters(), audit);
     GrpcCalls calls = new GrpcCalls(access, apiMetrics);
     new SandboxApiGrpcEndpoint(coordinator, access, calls).bind(grpc);
-    SessionGrpcEndpoint.create(vertx, config.spawnGraceMs(), calls).bind(grpc);
+    // One session coordinator behind every front door, so gRPC, REST and MCP see the same sandboxes.
+    SessionCoordinator sessions = new SessionCoordinator(vertx, config.spawnGraceMs());
+    sessions.register();
+    new SessionGrpcEndpoint(vertx, sessions, calls).bind(grpc);
     HealthService health = HealthService.create(vertx);
     health.register(SandboxApiGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     grpc.addService(health);
@@ -93,9 +97,11 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = HttpRoutes.create(vertx, context.meters());
     new RestRoutes(coordinator, access, apiMetrics).mount(router, config.maxMessageBytes());
     // After RestRoutes: its body handler on /api/v2/* sets the body size limit these routes rely on.
-    new RestSessionRoutes(vertx, config.spawnGraceMs(), access, apiMetrics).mount(router);
+    new RestSessionRoutes(sessions, access, apiMetrics).mount(router);
     router.route(McpHttpTransport.PATH).handler(RestRoutes.gate(access, "mcp"));
-    McpHttpTransport.mount(router, CoordinatorOperations.uncancellable(coordinator), McpHttpOptions.DEFAULTS);
+    McpHttpTransport.mount(router,
+        CoordinatorOperations.uncancellable(coordinator, sessions, CoordinatorOperations.DEFAULT_OWNER),
+        McpHttpOptions.DEFAULTS);
     HttpRoutes.finish(router);
     Future<HttpServer> httpListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
         .requestHandler(router)

@@ -1,11 +1,21 @@
 package dev.phantom.gateway.client;
 
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.CreateSandboxRequest;
+import dev.phantom.api.v1.DestroySandboxRequest;
+import dev.phantom.api.v1.ExecInput;
+import dev.phantom.api.v1.ExecStart;
+import dev.phantom.api.v1.ListFilesRequest;
+import dev.phantom.api.v1.ListFilesResponse;
 import dev.phantom.api.v1.ListProfilesRequest;
 import dev.phantom.api.v1.ListProfilesResponse;
 import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunEvent;
 import dev.phantom.api.v1.RunRequest;
+import dev.phantom.api.v1.ReadFileRequest;
 import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.Sandbox;
+import dev.phantom.api.v1.WriteFilesRequest;
 import dev.phantom.api.v1.SandboxApiGrpcClient;
 import dev.phantom.gateway.SandboxOperations;
 import dev.phantom.support.PhantomException;
@@ -103,6 +113,69 @@ public final class SandboxClient implements SandboxOperations {
         .compose(last -> last != null && last.hasExit()
             ? Future.succeededFuture(last.getExit())
             : Future.failedFuture(PhantomException.internal("the stream ended without an exit event"))));
+  }
+
+  @Override
+  public Future<Sandbox> createSandbox(CreateSandboxRequest request) {
+    return onContext(() -> call(SandboxApiGrpcClient.CreateSandbox)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})));
+  }
+
+  @Override
+  public Future<Void> destroySandbox(String sandboxId) {
+    return onContext(() -> call(SandboxApiGrpcClient.DestroySandbox)
+        .compose(call -> call.send(DestroySandboxRequest.newBuilder().setSandboxId(sandboxId).build()))
+        .compose(response -> collect(response, result -> {})))
+        .mapEmpty();
+  }
+
+  /** Exec with no standard input: the start message, then the half-close; output is gathered until the exit. */
+  @Override
+  public Future<RunResult> exec(ExecStart start) {
+    ExecOutputCollector output = new ExecOutputCollector();
+    return onContext(() -> call(SandboxApiGrpcClient.Exec)
+        .compose(call -> {
+          call.write(ExecInput.newBuilder().setStart(start).build());
+          call.end();
+          return call.response();
+        })
+        .compose(response -> collect(response, message -> {
+          if (message.hasChunk()) {
+            output.accept(message.getChunk());
+          }
+        }))
+        .compose(last -> last != null && last.hasExit()
+            ? Future.succeededFuture(output.complete(last.getExit()))
+            : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
+  }
+
+  @Override
+  public Future<Void> writeFiles(WriteFilesRequest request) {
+    return onContext(() -> call(SandboxApiGrpcClient.WriteFiles)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})))
+        .mapEmpty();
+  }
+
+  /** The whole file, its chunks joined. */
+  @Override
+  public Future<ByteString> readFile(ReadFileRequest request) {
+    ByteString.Output content = ByteString.newOutput();
+    return onContext(() -> call(SandboxApiGrpcClient.ReadFile)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, chunk -> {
+          byte[] data = chunk.getData().toByteArray();
+          content.write(data, 0, data.length);
+        })))
+        .map(last -> content.toByteString());
+  }
+
+  @Override
+  public Future<ListFilesResponse> listFiles(ListFilesRequest request) {
+    return onContext(() -> call(SandboxApiGrpcClient.ListFiles)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})));
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.phantom.api.v1.RunRequest;
 import dev.phantom.gateway.ApiMetrics;
 import dev.phantom.gateway.RunCoordinator;
 import dev.phantom.gateway.access.AccessControl;
+import dev.phantom.gateway.mcp.McpHttpTransport;
 import dev.phantom.support.PhantomException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,7 +49,9 @@ public final class RestRoutes {
   public static io.vertx.core.Handler<RoutingContext> gate(AccessControl access, String api) {
     return ctx -> {
       try {
-        access.admit(ctx.request().headers(), ctx.request().remoteAddress().hostAddress(), api);
+        String caller = access.admit(ctx.request().headers(), ctx.request().remoteAddress().hostAddress(), api);
+        // The MCP transport binds each of its sessions to the caller that opened it.
+        ctx.put(McpHttpTransport.CALLER_KEY, caller);
       } catch (PhantomException refused) {
         HttpErrors.send(ctx.response(), refused);
         return;

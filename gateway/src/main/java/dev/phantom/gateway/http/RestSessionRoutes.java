@@ -30,7 +30,6 @@ import dev.phantom.proto.zygote.v1.SessionCall;
 import dev.phantom.proto.zygote.v1.SessionReply;
 import dev.phantom.support.PhantomException;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -71,16 +70,6 @@ public final class RestSessionRoutes {
   }
 
   /** Its own coordinator (node-lost notices are published, so each coordinator hears them). */
-  public RestSessionRoutes(Vertx vertx, long graceMs, AccessControl access, ApiMetrics metrics) {
-    this(registered(vertx, graceMs), access, metrics);
-  }
-
-  private static SessionCoordinator registered(Vertx vertx, long graceMs) {
-    SessionCoordinator coordinator = new SessionCoordinator(vertx, graceMs);
-    coordinator.register();
-    return coordinator;
-  }
-
   /** Mount after {@link RestRoutes#mount}, whose body handler (and size limit) these routes rely on. */
   public void mount(Router router) {
     router.route(SANDBOXES + "*").failureHandler(RestSessionRoutes::bodyFailure);

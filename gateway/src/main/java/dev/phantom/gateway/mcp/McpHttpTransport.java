@@ -35,6 +35,12 @@ public final class McpHttpTransport implements Handler<RoutingContext> {
   static final String VERSION_HEADER = "MCP-Protocol-Version";
   /** Not a JSON-RPC code: what the reference SDKs answer for an unknown session. */
   static final int SESSION_NOT_FOUND = -32001;
+  /**
+   * Where an access gate in front of this transport puts the caller it admitted (a String): the MCP
+   * session belongs to that caller, and so do the sandboxes it creates. Absent, the operations' own
+   * owner is used.
+   */
+  public static final String CALLER_KEY = "phantom.caller";
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -45,10 +51,12 @@ public final class McpHttpTransport implements Handler<RoutingContext> {
 
   private static final class Session {
     final McpServer server;
+    final String caller;
     volatile Instant lastUsed;
 
-    Session(McpServer server, Instant now) {
+    Session(McpServer server, String caller, Instant now) {
       this.server = server;
+      this.caller = caller;
       this.lastUsed = now;
     }
   }
@@ -136,12 +144,13 @@ public final class McpHttpTransport implements Handler<RoutingContext> {
   }
 
   private void initialize(RoutingContext ctx, JsonObject message) {
-    McpServer server = new McpServer(operations);
+    String caller = caller(ctx);
+    McpServer server = new McpServer(caller == null ? operations : operations.forOwner(caller));
     server.handle(message).onComplete(response -> {
       if (response.containsKey("result")) {
         String id = newSessionId();
         makeRoom();
-        sessions.put(id, new Session(server, clock.instant()));
+        sessions.put(id, new Session(server, caller, clock.instant()));
         ctx.response().putHeader(SESSION_HEADER, id);
       }
       reply(ctx, 200, response);
@@ -159,6 +168,10 @@ public final class McpHttpTransport implements Handler<RoutingContext> {
     }
   }
 
+  private static String caller(RoutingContext ctx) {
+    return ctx.get(CALLER_KEY) instanceof String caller ? caller : null;
+  }
+
   /** The request's session, or null once a 400 (no id) or 404 (unknown or ended) was sent. */
   private Session session(RoutingContext ctx) {
     String id = ctx.request().getHeader(SESSION_HEADER);
@@ -170,6 +183,10 @@ public final class McpHttpTransport implements Handler<RoutingContext> {
     Session session = sessions.get(id);
     if (session != null && expired(session, clock.instant())) {
       sessions.remove(id, session);
+      session = null;
+    }
+    if (session != null && !java.util.Objects.equals(session.caller, caller(ctx))) {
+      // Another caller's session (and sandboxes) do not exist for this one.
       session = null;
     }
     if (session == null) {

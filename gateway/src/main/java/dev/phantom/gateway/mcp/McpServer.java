@@ -25,8 +25,11 @@ public final class McpServer {
   public static final String SERVER_VERSION = "0.1.0";
 
   static final String INSTRUCTIONS = "Runs code and shell commands in isolated Linux sandboxes with no network. "
-      + "Every call starts a fresh sandbox: files and processes never outlive the call, so pass every file a "
-      + "program needs with it. A non-zero exit code is a normal result; read stderr to fix the program.";
+      + "run_code, run_command and execute_command without sandbox_id start a fresh sandbox per call: files and "
+      + "processes never outlive the call, so pass every file a program needs with it. For work over several "
+      + "steps, create_sandbox once, then write_file, execute_command, read_file and list_files with its "
+      + "sandbox_id (files and background processes persist), and destroy_sandbox at the end. "
+      + "A non-zero exit code is a normal result; read stderr to fix the program.";
 
   private final McpTools tools;
   /** The negotiated revision once initialize was answered; null before. */

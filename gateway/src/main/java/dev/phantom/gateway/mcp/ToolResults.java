@@ -1,11 +1,15 @@
 package dev.phantom.gateway.mcp;
 
 import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.FileInfo;
+import dev.phantom.api.v1.FileType;
 import dev.phantom.api.v1.Language;
+import dev.phantom.api.v1.ListFilesResponse;
 import dev.phantom.api.v1.ListProfilesResponse;
 import dev.phantom.api.v1.ProfileInfo;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunStatus;
+import dev.phantom.api.v1.Sandbox;
 import dev.phantom.support.PhantomException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -58,6 +62,54 @@ final class ToolResults {
                       .put("items", new JsonObject().put("type", "string"))))
               .put("required", strings("name", "profile")))))
       .put("required", strings("profiles", "languages"));
+
+  static final JsonObject SANDBOX_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("sandbox_id", new JsonObject().put("type", "string"))
+          .put("profile", new JsonObject().put("type", "string"))
+          .put("idle_timeout_seconds", new JsonObject().put("type", "number")
+              .put("description", "destroyed after this long without a call naming it"))
+          .put("max_lifetime_seconds", new JsonObject().put("type", "number")
+              .put("description", "destroyed this long after creation in any case")))
+      .put("required", strings("sandbox_id", "profile"));
+
+  static final JsonObject WRITE_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("path", new JsonObject().put("type", "string"))
+          .put("bytes", new JsonObject().put("type", "integer")))
+      .put("required", strings("path", "bytes"));
+
+  static final JsonObject READ_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("path", new JsonObject().put("type", "string"))
+          .put("content", new JsonObject().put("type", "string"))
+          .put("bytes", new JsonObject().put("type", "integer"))
+          .put("truncated", new JsonObject().put("type", "boolean")
+              .put("description", "true when the middle of a long file was left out of content")))
+      .put("required", strings("path", "content", "bytes", "truncated"));
+
+  static final JsonObject LIST_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("files", new JsonObject().put("type", "array").put("items", new JsonObject()
+              .put("type", "object")
+              .put("properties", new JsonObject()
+                  .put("path", new JsonObject().put("type", "string"))
+                  .put("type", new JsonObject().put("type", "string")
+                      .put("enum", strings("file", "directory", "symlink", "other")))
+                  .put("size", new JsonObject().put("type", "integer")))
+              .put("required", strings("path", "type", "size")))))
+      .put("required", strings("files"));
+
+  static final JsonObject DESTROY_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("sandbox_id", new JsonObject().put("type", "string"))
+          .put("destroyed", new JsonObject().put("type", "boolean")))
+      .put("required", strings("sandbox_id", "destroyed"));
 
   /** The most of each output stream a result carries, in characters. */
   static final int MAX_STREAM_CHARS = 64 * 1024;
@@ -125,6 +177,75 @@ final class ToolResults {
         .put("isError", false);
     if (structured) {
       result.put("structuredContent", new JsonObject().put("profiles", profiles).put("languages", languages));
+    }
+    return result;
+  }
+
+  static JsonObject sandbox(Sandbox sandbox, boolean structured) {
+    long created = sandbox.getCreatedAt().getSeconds();
+    StringBuilder text = new StringBuilder("Created sandbox ").append(sandbox.getId())
+        .append(" (profile ").append(sandbox.getProfile()).append(").");
+    JsonObject content = new JsonObject().put("sandbox_id", sandbox.getId()).put("profile", sandbox.getProfile());
+    if (sandbox.hasIdleDeadline() && sandbox.hasCreatedAt()) {
+      long idle = sandbox.getIdleDeadline().getSeconds() - created;
+      text.append(" It is destroyed after ").append(idle).append("s without a call naming it");
+      content.put("idle_timeout_seconds", idle);
+      if (sandbox.hasMaxDeadline()) {
+        long max = sandbox.getMaxDeadline().getSeconds() - created;
+        text.append(", and ").append(max).append("s after creation in any case");
+        content.put("max_lifetime_seconds", max);
+      }
+      text.append('.');
+    }
+    text.append(" Pass sandbox_id \"").append(sandbox.getId())
+        .append("\" to execute_command, write_file, read_file and list_files; destroy_sandbox when done.");
+    return result(text.toString(), structured ? content : null);
+  }
+
+  static JsonObject written(String path, long bytes, boolean structured) {
+    return result("Wrote " + bytes + " bytes to " + path + ".",
+        structured ? new JsonObject().put("path", path).put("bytes", bytes) : null);
+  }
+
+  static JsonObject file(String path, ByteString data, boolean structured) {
+    Output content = Output.of(data, false, data.size());
+    StringBuilder text = new StringBuilder();
+    content.appendTo(text, path);
+    return result(text.toString().stripTrailing(), structured ? new JsonObject().put("path", path)
+        .put("content", content.text()).put("bytes", data.size()).put("truncated", content.truncated()) : null);
+  }
+
+  static JsonObject files(String path, ListFilesResponse response, boolean structured) {
+    StringBuilder text = new StringBuilder(path.isEmpty() ? "/workspace" : path).append(": ")
+        .append(response.getFilesCount()).append(response.getFilesCount() == 1 ? " entry" : " entries");
+    JsonArray files = new JsonArray();
+    for (FileInfo file : response.getFilesList()) {
+      String type = fileType(file.getType());
+      text.append("\n").append(file.getPath()).append(type.equals("directory") ? "/" : "")
+          .append(type.equals("file") ? "  " + file.getSize() + " bytes" : type.equals("directory") ? "" : "  (" + type + ")");
+      files.add(new JsonObject().put("path", file.getPath()).put("type", type).put("size", file.getSize()));
+    }
+    return result(text.toString(), structured ? new JsonObject().put("files", files) : null);
+  }
+
+  static JsonObject destroyed(String sandboxId, boolean structured) {
+    return result("Destroyed sandbox " + sandboxId + ".",
+        structured ? new JsonObject().put("sandbox_id", sandboxId).put("destroyed", true) : null);
+  }
+
+  private static String fileType(FileType type) {
+    return switch (type) {
+      case FILE_TYPE_REGULAR -> "file";
+      case FILE_TYPE_DIRECTORY -> "directory";
+      case FILE_TYPE_SYMLINK -> "symlink";
+      default -> "other";
+    };
+  }
+
+  private static JsonObject result(String text, JsonObject structuredContent) {
+    JsonObject result = new JsonObject().put("content", new JsonArray().add(text(text))).put("isError", false);
+    if (structuredContent != null) {
+      result.put("structuredContent", structuredContent);
     }
     return result;
   }

@@ -64,13 +64,6 @@ public final class SessionGrpcEndpoint {
     this.calls = calls;
   }
 
-  /** A coordinator listening for lost nodes, and the endpoint in front of it. */
-  public static SessionGrpcEndpoint create(Vertx vertx, long graceMs, GrpcCalls calls) {
-    SessionCoordinator coordinator = new SessionCoordinator(vertx, graceMs);
-    coordinator.register();
-    return new SessionGrpcEndpoint(vertx, coordinator, calls);
-  }
-
   public void bind(GrpcServer server) {
     server.callHandler(SandboxApiGrpcService.CreateSandbox, calls.unary((owner, r) -> sessions.create(owner, r)));
     server.callHandler(SandboxApiGrpcService.GetSandbox, calls.unary((owner, r) -> call(r.getSandboxId(),

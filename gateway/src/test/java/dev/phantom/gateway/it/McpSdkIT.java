@@ -50,13 +50,23 @@ class McpSdkIT {
 
   private static void assertSawTheTools(JsonObject seen) {
     assertThat(seen.getJsonObject("server").getString("name")).isEqualTo("phantom-fragment");
-    assertThat(seen.getJsonArray("tools").getList()).contains("run_code", "run_command", "list_profiles");
+    assertThat(seen.getJsonArray("tools").getList()).contains("run_code", "run_command", "list_profiles",
+        "create_sandbox", "execute_command", "write_file", "read_file", "list_files", "destroy_sandbox");
     assertThat(seen.getJsonObject("command").getBoolean("isError")).isFalse();
     assertThat(seen.getJsonObject("command").getString("text")).contains("sdk-42");
     assertThat(seen.getJsonObject("code").getBoolean("isError")).isFalse();
     assertThat(seen.getJsonObject("code").getString("text")).contains("45");
     assertThat(seen.getJsonObject("failing").getBoolean("isError")).isTrue();
     assertThat(seen.getJsonObject("failing").getString("text")).contains("nope");
+    JsonObject session = seen.getJsonObject("session");
+    assertThat(session.getString("sandboxId")).as("%s", session).isNotBlank();
+    assertThat(session.getJsonObject("created").getBoolean("isError")).isFalse();
+    assertThat(session.getJsonObject("first").getBoolean("isError")).as("%s", session).isFalse();
+    assertThat(session.getJsonObject("first").getInteger("exitCode")).isZero();
+    assertThat(session.getJsonObject("second").getString("stdout")).as("%s", session).isEqualTo("kept-42\n");
+    assertThat(session.getJsonObject("destroyed").getBoolean("isError")).isFalse();
+    assertThat(session.getJsonObject("afterDestroy").getBoolean("isError")).isTrue();
+    assertThat(session.getJsonObject("afterDestroy").getString("text")).contains(session.getString("sandboxId"));
   }
 
   private static JsonObject runClient(List<String> args) throws Exception {

@@ -44,6 +44,14 @@ class McpHttpTransportTest {
 
   private void start(McpHttpOptions options) throws Exception {
     Router router = Router.router(vertx);
+    // As an access gate would: the admitted caller, here named by the test.
+    router.route(McpHttpTransport.PATH).handler(ctx -> {
+      String caller = ctx.request().getHeader("X-Test-Caller");
+      if (caller != null) {
+        ctx.put(McpHttpTransport.CALLER_KEY, caller);
+      }
+      ctx.next();
+    });
     InstantSource clock = now::get;
     transport = McpHttpTransport.mount(router, sandbox, options, clock);
     HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
@@ -239,6 +247,24 @@ class McpHttpTransportTest {
     assertThat(McpHttpTransport.originAllowed("http://127.0.0.1.nip.io", McpHttpOptions.DEFAULTS)).isFalse();
     assertThat(McpHttpTransport.originAllowed("chrome-extension://abc", McpHttpOptions.DEFAULTS)).isFalse();
     assertThat(McpHttpTransport.originAllowed("http://[::1", McpHttpOptions.DEFAULTS)).isFalse();
+  }
+
+  @Test
+  void aSessionBelongsToTheCallerThatOpenedIt() throws Exception {
+    start(McpHttpOptions.DEFAULTS);
+
+    HttpResponse<String> initialized = send(request(null).header("X-Test-Caller", "alice")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(INITIALIZE)));
+    String session = initialized.headers().firstValue("Mcp-Session-Id").orElseThrow();
+
+    assertThat(sandbox.owners).containsExactly("alice");
+    assertThat(send(request(session).header("X-Test-Caller", "alice").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(PING))).statusCode()).isEqualTo(200);
+    HttpResponse<String> other = send(request(session).header("X-Test-Caller", "mallory")
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(PING)));
+    assertThat(other.statusCode()).isEqualTo(404);
+    assertThat(send(request(session).DELETE()).statusCode()).as("no caller is not alice either").isEqualTo(404);
+    assertThat(transport.sessionCount()).isEqualTo(1);
   }
 
   private HttpResponse<String> post(String body, String session) throws Exception {

@@ -139,7 +139,8 @@ class McpServerTest {
     JsonArray tools = send(request(1, "tools/list", null)).getJsonObject("result").getJsonArray("tools");
 
     assertThat(tools.stream().map(tool -> ((JsonObject) tool).getString("name")))
-        .containsExactly("run_code", "run_command", "list_profiles");
+        .containsExactly("run_code", "run_command", "list_profiles", "create_sandbox", "execute_command",
+            "write_file", "read_file", "list_files", "destroy_sandbox");
     for (Object entry : tools) {
       JsonObject tool = (JsonObject) entry;
       assertThat(tool.getString("description")).isNotBlank();
