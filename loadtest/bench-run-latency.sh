@@ -23,4 +23,4 @@ done
 JAVA_HOME="${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -n1)}"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(bwrap --version)"
 "$JAVA_HOME/bin/java" --sun-misc-unsafe-memory-access=allow -jar loadtest/target/phantom-loadtest.jar --gateway "127.0.0.1:$PORT" \
-  --requests "$REQUESTS" --warmup "$WARMUP" --compare -- true
+  --scenario run-true --concurrency 1 --requests "$REQUESTS" --warmup "$WARMUP" --compare --compare-requests "$REQUESTS"

@@ -38,9 +38,16 @@ final class MeshFlags {
       description = "Audit log, JSON lines (default: $PHANTOM_HOME/audit.log).")
   Path auditLog;
 
+  @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:PHANTOM_STATE_DIR}",
+      description = "The zygote's state directory; one zygote per directory (default: $PHANTOM_STATE_DIR, else /run/phantom).")
+  Path stateDir;
+
   /** The file's config with the flags applied on top. */
   JsonObject config() throws IOException {
     JsonObject config = configFile == null ? new JsonObject() : new JsonObject(Files.readString(configFile));
+    if (stateDir != null) {
+      config.put("zygote", config.getJsonObject("zygote", new JsonObject()).put("stateDir", stateDir.toString()));
+    }
     JsonObject gateway = config.getJsonObject("gateway", new JsonObject());
     config.put("gateway", gateway.put("host", host).put("grpcPort", grpcPort).put("httpPort", httpPort)
         .put("insecureLocal", insecureLocal || gateway.getBoolean("insecureLocal", false))

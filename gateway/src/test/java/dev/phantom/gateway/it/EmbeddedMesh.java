@@ -21,9 +21,12 @@ public final class EmbeddedMesh implements AutoCloseable {
   public final SandboxClient client;
   public final int grpcPort;
   public final int httpPort;
+  /** The zygote's state directory: each mesh has its own. */
+  public final java.nio.file.Path stateDir;
 
-  private EmbeddedMesh(PhantomNode node) {
+  private EmbeddedMesh(PhantomNode node, java.nio.file.Path stateDir) {
     this.node = node;
+    this.stateDir = stateDir;
     GatewayVerticle gateway = node.service(GatewayVerticle.class).orElseThrow();
     this.grpcPort = gateway.grpcPort();
     this.httpPort = gateway.httpPort();
@@ -42,7 +45,8 @@ public final class EmbeddedMesh implements AutoCloseable {
     JsonObject zygote = new JsonObject().put("stateDir", freshStateDir().toString())
         .mergeIn(extra.getJsonObject("zygote", new JsonObject()));
     JsonObject config = extra.copy().put("gateway", gateway).put("zygote", zygote);
-    return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)));
+    return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)),
+        java.nio.file.Path.of(zygote.getString("stateDir")));
   }
 
   private static java.nio.file.Path freshStateDir() {

@@ -46,6 +46,8 @@ public final class LauncherProcess implements AutoCloseable {
     builder.environment().remove("PHANTOM_GATEWAY");
     builder.environment().remove("PHANTOM_API_KEY");
     builder.environment().put("PHANTOM_HOME", phantomHome.toString());
+    // Not the host's /run/phantom, which a developer's own 'phantom up' may hold.
+    builder.environment().put("PHANTOM_STATE_DIR", phantomHome.resolve("state").toString());
     return new LauncherProcess(builder.start());
   }
 

@@ -1,5 +1,7 @@
 package dev.phantom.gateway.it.abuse;
 
+import dev.phantom.gateway.it.LauncherProcess;
+
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.json.JsonArray;
@@ -18,14 +20,13 @@ import java.util.stream.Stream;
  *   <li>{@code phantom.abuse.profileDir}: a directory of extra profile YAML files, handed to the policy
  *       compiler as {@code {"policy": {"profileDirs": [dir]}}}, so that a deliberately weakened profile can
  *       be added to the list to prove the suite catches it;
- *   <li>{@code phantom.abuse.stateDir}: the zygote's state directory counted by the cleanup tests, default
- *       {@value #DEFAULT_STATE_DIR}.
+ *   <li>the state directories the cleanup tests count are the meshes' own (each test mesh has its
+ *       own) and, for services started with the launcher, {@code target/phantom-home/state}.
  * </ul>
  */
 final class AbuseConfig {
 
   static final String DEFAULT_PROFILES = "strict,minimal,python-dev";
-  static final String DEFAULT_STATE_DIR = "/run/phantom";
 
   private AbuseConfig() {}
 
@@ -40,8 +41,9 @@ final class AbuseConfig {
     return dir.isEmpty() ? Optional.empty() : Optional.of(Path.of(dir).toAbsolutePath());
   }
 
+  /** The state directory of a service the suite starts with the launcher (see LauncherProcess). */
   static Path stateDir() {
-    return Path.of(System.getProperty("phantom.abuse.stateDir", DEFAULT_STATE_DIR));
+    return LauncherProcess.HOME.resolve("state");
   }
 
   /** The node config for the mesh under test: only the policy section, when a profile directory is given. */

@@ -40,7 +40,7 @@ class CleanupIT {
     String mark = Sandboxes.newMark();
     Set<String> cgroups = HostView.phantomCgroups();
     Set<String> mounts = HostView.phantomMounts();
-    Set<String> state = HostView.stateEntries();
+    Set<String> state = HostView.stateEntries(sandboxes.mesh().stateDir);
     Set<Long> sandboxUserProcesses = HostView.liveProcessesOf(SANDBOX_UID);
 
     // One after the other on one connection: several connections at once break today (see ConnectionIT).
@@ -60,8 +60,8 @@ class CleanupIT {
         .as("new cgroup directories").isEmpty();
     softly.assertThat(HostView.awaitEmpty(() -> HostView.added(mounts, HostView.phantomMounts()), grace))
         .as("new mounts").isEmpty();
-    softly.assertThat(HostView.awaitEmpty(() -> HostView.added(state, HostView.stateEntries()), grace))
-        .as("new entries under %s", AbuseConfig.stateDir()).isEmpty();
+    softly.assertThat(HostView.awaitEmpty(() -> HostView.added(state, HostView.stateEntries(sandboxes.mesh().stateDir)), grace))
+        .as("new entries under %s", sandboxes.mesh().stateDir).isEmpty();
     softly.assertAll();
   }
 

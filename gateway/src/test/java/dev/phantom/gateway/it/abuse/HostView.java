@@ -195,10 +195,9 @@ final class HostView {
     return found;
   }
 
-  /** Entries (three levels deep) under the zygote's state directory. */
-  static Set<String> stateEntries() {
+  /** Entries (three levels deep) under a zygote's state directory. */
+  static Set<String> stateEntries(Path dir) {
     Set<String> found = new TreeSet<>();
-    Path dir = AbuseConfig.stateDir();
     if (!Files.isDirectory(dir)) {
       return found;
     }
