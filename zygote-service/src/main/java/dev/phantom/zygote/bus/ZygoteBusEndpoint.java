@@ -165,7 +165,7 @@ public final class ZygoteBusEndpoint {
           });
     });
     return result
-        .recover(failure -> Future.failedFuture(toPhantom(failure)))
+        .recover(failure -> Future.failedFuture(ZygoteFailures.toPhantom(failure)))
         .andThen(done -> {
           runs.remove(request.getRunId(), state);
           inFlight.decrementAndGet();
@@ -253,20 +253,7 @@ public final class ZygoteBusEndpoint {
         .description("Spawn requests refused before a sandbox was attempted").register(meters).increment();
   }
 
-  static PhantomException toPhantom(Throwable failure) {
-    if (failure instanceof PhantomException p) {
-      return p;
-    }
-    if (failure instanceof ZygoteException z) {
-      return switch (z.reason()) {
-        case INVALID_REQUEST -> PhantomException.invalidArgument(z.getMessage());
-        case BUBBLEWRAP_MISSING -> PhantomException.failedPrecondition(z.getMessage());
-        case AT_CAPACITY -> new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, z.getMessage());
-        case SPAWN, STOPPING -> PhantomException.unavailable(z.getMessage());
-      };
-    }
-    return PhantomException.internal(String.valueOf(failure));
-  }
+
 
   private static final class RunState {
     volatile long launchedNanos;

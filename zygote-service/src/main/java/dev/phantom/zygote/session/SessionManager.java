@@ -1,5 +1,7 @@
 package dev.phantom.zygote.session;
 
+import dev.phantom.zygote.bus.ZygoteFailures;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import dev.phantom.api.v1.CreateSandboxRequest;
@@ -187,7 +189,7 @@ public final class SessionManager {
         stop(s, "it could not start");
         sessions.remove(s.id);
       }
-      return Future.failedFuture(toPhantom(failure));
+      return Future.failedFuture(ZygoteFailures.toPhantom(failure));
     });
   }
 
@@ -833,21 +835,7 @@ public final class SessionManager {
     return Duration.ofMillis(max > 0 ? max : config.defaultTimeoutMs());
   }
 
-  static PhantomException toPhantom(Throwable failure) {
-    if (failure instanceof PhantomException p) {
-      return p;
-    }
-    if (failure instanceof ZygoteException z) {
-      return switch (z.reason()) {
-        case INVALID_REQUEST -> PhantomException.invalidArgument(z.getMessage());
-        case BUBBLEWRAP_MISSING -> PhantomException.failedPrecondition(z.getMessage());
-        case AT_CAPACITY -> new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, z.getMessage());
-        case SPAWN, STOPPING -> PhantomException.unavailable(z.getMessage());
-      };
-    }
-    LOG.log(Level.SEVERE, "session call failed unexpectedly", failure);
-    return PhantomException.internal(String.valueOf(failure));
-  }
+
 
   // ---------------------------------------------------------------------------------------------------
   // State
