@@ -48,8 +48,13 @@ public record ZygoteConfig(
 
   public static final List<String> CGROUP_MODES = List.of("auto", "required", "off");
 
-  public static final int DEFAULT_SANDBOX_UID = 65534;
-  public static final int DEFAULT_SANDBOX_GID = 65534;
+  /**
+   * The host user sandboxes run as: one of their own, not {@code nobody} (65534), which other daemons
+   * (NFS, some services) also run as, so that nothing else on the host shares a sandbox's identity.
+   * 65520 lies between systemd's dynamic users (61184-65519) and nobody; no passwd entry is needed.
+   */
+  public static final int DEFAULT_SANDBOX_UID = 65520;
+  public static final int DEFAULT_SANDBOX_GID = 65520;
   public static final int DEFAULT_MAX_CONCURRENT = 64;
   public static final long DEFAULT_REPORT_INTERVAL_MS = 500;
   public static final long DEFAULT_TIMEOUT_MS = 30_000;

@@ -66,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--workspace", paramLabel = "HOSTDIR",
       description = {"Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).",
-          "The sandbox runs as an unprivileged host user (nobody), which must be able to reach and write it."})
+          "The sandbox runs as an unprivileged host user of its own (uid 65520), which must be able to reach and write it."})
   Path workspace;
 
   @Option(names = "--file", paramLabel = "LOCAL:SANDBOXPATH",

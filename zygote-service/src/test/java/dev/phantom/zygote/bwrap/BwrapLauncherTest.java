@@ -1,5 +1,7 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.zygote.ZygoteConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,7 +35,7 @@ import org.junit.jupiter.api.Test;
 /** Component tests against the real bubblewrap of this host. */
 class BwrapLauncherTest {
 
-  static final int NOBODY = 65534;
+  static final int NOBODY = ZygoteConfig.DEFAULT_SANDBOX_UID;
   static BwrapLauncher launcher;
 
   @BeforeAll

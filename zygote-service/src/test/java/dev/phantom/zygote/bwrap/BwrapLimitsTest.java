@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 /** Limits, usage, workspaces and cleanup against the real bubblewrap and cgroups of this host. */
 class BwrapLimitsTest {
 
-  static final int NOBODY = 65534;
+  static final int NOBODY = ZygoteConfig.DEFAULT_SANDBOX_UID;
   static final long MIB = 1 << 20;
   static Path stateDirPath;
   static ZygoteVerticle.Setup setup;

@@ -32,7 +32,7 @@ class CgroupSpawnCostBenchmark {
     ZygoteVerticle.Setup setup = ZygoteVerticle.setUp(
         ZygoteConfig.fromJson(new JsonObject().put("stateDir", Files.createTempDirectory("bench-").toString())), "bench");
     try (BwrapLauncher plain = new BwrapLauncher(
-        BwrapInstallation.detect(Optional.empty(), BwrapLauncher.runningAsRoot(), "bench"), 65534, 65534)) {
+        BwrapInstallation.detect(Optional.empty(), BwrapLauncher.runningAsRoot(), "bench"), ZygoteConfig.DEFAULT_SANDBOX_UID, ZygoteConfig.DEFAULT_SANDBOX_GID)) {
       RunSpec bare = RunSpec.of("bench", List.of("true"), Duration.ofSeconds(10), 1 << 20);
       RunSpec limited = bare.withLimits(new ResourceLimits(256L << 20, 64, 1000, 0, 0));
       long[] without = measure(plain, bare);

@@ -19,7 +19,7 @@ class LeftoverRecoveryTest {
   @Test
   void startRemovesLeftoverProcessesCgroupsAndMounts() throws Exception {
     SandboxHost.assumeBubblewrap();
-    assumeTrue(BwrapLauncher.runningAsRoot(), "needs root: a process of uid 65534 and a tmpfs mount");
+    assumeTrue(BwrapLauncher.runningAsRoot(), "needs root: a process of the sandbox uid and a tmpfs mount");
     Path state = Files.createTempDirectory("zygote-leftover-");
     ZygoteConfig config = ZygoteConfig.fromJson(new JsonObject().put("stateDir", state.toString()));
     // A first zygote creates the layout, then "dies" (its lock is released, nothing else is cleaned).
@@ -28,8 +28,8 @@ class LeftoverRecoveryTest {
     first.launcher().close();
     first.stateDir().close();
 
-    // Fake leftovers: a cgroup holding a sleeping process of uid 65534, and a mounted workspace.
-    Process sleeper = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "300")
+    // Fake leftovers: a cgroup holding a sleeping process of the sandbox uid, and a mounted workspace.
+    Process sleeper = new ProcessBuilder("setpriv", "--reuid=" + ZygoteConfig.DEFAULT_SANDBOX_UID, "--regid=" + ZygoteConfig.DEFAULT_SANDBOX_GID, "--clear-groups", "sleep", "300")
         .start();
     String parent = first.stateDir().cgroupParentName();
     List<Path> groups = leftoverGroups(parent);

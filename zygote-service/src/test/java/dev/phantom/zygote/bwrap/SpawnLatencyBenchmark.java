@@ -1,5 +1,7 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.zygote.ZygoteConfig;
+
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.phantom.support.testing.SandboxHost;
@@ -27,7 +29,7 @@ class SpawnLatencyBenchmark {
     assumeTrue(Boolean.getBoolean("phantom.bench"), "benchmark: run with -Dphantom.bench=true");
     SandboxHost.assumeBubblewrap();
     try (BwrapLauncher launcher = new BwrapLauncher(
-        BwrapInstallation.detect(Optional.empty(), BwrapLauncher.runningAsRoot(), "bench"), 65534, 65534)) {
+        BwrapInstallation.detect(Optional.empty(), BwrapLauncher.runningAsRoot(), "bench"), ZygoteConfig.DEFAULT_SANDBOX_UID, ZygoteConfig.DEFAULT_SANDBOX_GID)) {
       RunSpec spec = RunSpec.of("bench", List.of("true"), Duration.ofSeconds(10), 1 << 20);
       List<String> bare = launcher.commandLine(TestProfiles.minimal(new byte[0]), spec);
       long[] total = new long[RUNS];

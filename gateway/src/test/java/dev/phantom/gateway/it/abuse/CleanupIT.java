@@ -29,7 +29,7 @@ class CleanupIT {
 
   private static final String PROFILES = "dev.phantom.gateway.it.abuse.AbuseConfig#profiles";
   private static final int RUNS = 200;
-  private static final int SANDBOX_UID = 65534;
+  private static final int SANDBOX_UID = 65520; // the zygote's default sandbox user
 
   @RegisterExtension
   static final Sandboxes sandboxes = new Sandboxes();

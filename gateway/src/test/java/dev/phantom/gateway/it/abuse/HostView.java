@@ -112,7 +112,7 @@ final class HostView {
     }
   }
 
-  /** Live processes of a host user (e.g. the sandbox user 65534), by pid. */
+  /** Live processes of a host user (e.g. the sandbox user, 65520 by default), by pid. */
   static Set<Long> liveProcessesOf(int uid) {
     Set<Long> found = new TreeSet<>();
     for (long pid : pids()) {
