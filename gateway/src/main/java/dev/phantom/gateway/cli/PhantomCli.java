@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code phantom} command: start the mesh, join a cluster, run a sandbox. */
 @Command(name = "phantom", mixinStandardHelpOptions = true, version = "Phantom Fragment 0.1.0",
     description = "Sandboxes for untrusted code, started in milliseconds.",
-    subcommands = {UpCommand.class, NodeCommand.class, RunCommand.class, McpCommand.class, KeysCommand.class, ProfileCommand.class})
+    subcommands = {UpCommand.class, NodeCommand.class, RunCommand.class, CreateCommand.class, ExecCommand.class,
+        CpCommand.class, LsCommand.class, RmCommand.class, ListCommand.class, DestroyCommand.class, McpCommand.class,
+        KeysCommand.class, ProfileCommand.class})
 public final class PhantomCli {
 
   /** Exit code when phantom itself failed (bad input, unreachable service), as docker run uses it. */

@@ -7,6 +7,10 @@ import dev.phantom.api.v1.ExecInput;
 import dev.phantom.api.v1.ExecStart;
 import dev.phantom.api.v1.ListFilesRequest;
 import dev.phantom.api.v1.ListFilesResponse;
+import dev.phantom.api.v1.ListSandboxesRequest;
+import dev.phantom.api.v1.ListSandboxesResponse;
+import dev.phantom.api.v1.OutputChunk;
+import dev.phantom.api.v1.RemoveFilesRequest;
 import dev.phantom.api.v1.ListProfilesRequest;
 import dev.phantom.api.v1.ListProfilesResponse;
 import dev.phantom.api.v1.RunCodeRequest;
@@ -176,6 +180,47 @@ public final class SandboxClient implements SandboxOperations {
     return onContext(() -> call(SandboxApiGrpcClient.ListFiles)
         .compose(call -> call.send(request))
         .compose(response -> collect(response, result -> {})));
+  }
+
+  /**
+   * Exec that streams: {@code onChunk} sees output as it arrives; {@code stdin}, when not null, is sent
+   * and then closed. The future holds the exit message (its output fields empty).
+   */
+  public Future<RunResult> execStream(ExecStart start, ByteString stdin, Consumer<OutputChunk> onChunk) {
+    return onContext(() -> call(SandboxApiGrpcClient.Exec)
+        .compose(call -> {
+          call.write(ExecInput.newBuilder().setStart(start).build());
+          if (stdin != null) {
+            int step = 64 << 10;
+            for (int at = 0; at < stdin.size(); at += step) {
+              call.write(ExecInput.newBuilder().setStdin(stdin.substring(at, Math.min(stdin.size(), at + step))).build());
+            }
+            call.write(ExecInput.newBuilder().setCloseStdin(true).build());
+          }
+          call.end();
+          return call.response();
+        })
+        .compose(response -> collect(response, message -> {
+          if (message.hasChunk()) {
+            onChunk.accept(message.getChunk());
+          }
+        }))
+        .compose(last -> last != null && last.hasExit()
+            ? Future.succeededFuture(last.getExit())
+            : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
+  }
+
+  public Future<ListSandboxesResponse> listSandboxes(ListSandboxesRequest request) {
+    return onContext(() -> call(SandboxApiGrpcClient.ListSandboxes)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})));
+  }
+
+  public Future<Void> removeFiles(RemoveFilesRequest request) {
+    return onContext(() -> call(SandboxApiGrpcClient.RemoveFiles)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> {})))
+        .mapEmpty();
   }
 
   /**

@@ -37,6 +37,12 @@ public final class LauncherProcess implements AutoCloseable {
   }
 
   public static LauncherProcess start(Path phantomHome, String... args) throws IOException {
+    return start(phantomHome, java.util.Map.of(), args);
+  }
+
+  /** As {@link #start(Path, String...)}, with extra environment (e.g. PHANTOM_GATEWAY) set last. */
+  public static LauncherProcess start(Path phantomHome, java.util.Map<String, String> env, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
@@ -48,6 +54,7 @@ public final class LauncherProcess implements AutoCloseable {
     builder.environment().put("PHANTOM_HOME", phantomHome.toString());
     // Not the host's /run/phantom, which a developer's own 'phantom up' may hold.
     builder.environment().put("PHANTOM_STATE_DIR", phantomHome.resolve("state").toString());
+    builder.environment().putAll(env);
     return new LauncherProcess(builder.start());
   }
 

@@ -1,0 +1,65 @@
+package dev.phantom.gateway.cli;
+
+import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.ExecStart;
+import dev.phantom.api.v1.OutputStream;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.gateway.client.SandboxClient;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "exec", mixinStandardHelpOptions = true,
+    description = {"Run a command in a sandbox made by 'phantom create', stream its output, exit with its code.",
+        "Exit codes as 'phantom run': the command's own; 128+N if killed by signal N; 124 timeout; "
+            + "126/127 could not start; 77 not authenticated; 69 gateway unavailable; 125 other failures."})
+final class ExecCommand extends SessionCommand {
+
+  @Parameters(index = "0", paramLabel = "SANDBOX", description = "The sandbox id.")
+  String sandbox;
+
+  @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
+  List<String> argv;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "Wall-clock limit such as 30s (default: the profile's).")
+  String timeout;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Extra environment variable.")
+  Map<String, String> env = new LinkedHashMap<>();
+
+  @Option(names = {"-w", "--cwd"}, paramLabel = "DIR", description = "Working directory, relative to /workspace or absolute.")
+  String cwd;
+
+  @Option(names = {"-i", "--stdin"}, description = "Send this process's standard input to the command.")
+  boolean stdin;
+
+  @Override
+  int call(SandboxClient client) throws Exception {
+    ExecStart.Builder start = ExecStart.newBuilder().setSandboxId(sandbox).addAllArgv(argv).putAllEnv(env);
+    if (timeout != null) {
+      start.setTimeout(proto(duration(timeout, "--timeout")));
+    }
+    if (cwd != null) {
+      start.setCwd(cwd);
+    }
+    ByteString input = stdin ? ByteString.readFrom(System.in) : null;
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    StringBuilder stderrHead = new StringBuilder();
+    RunResult exit = await(client.execStream(start.build(), input, chunk -> {
+      boolean isStderr = chunk.getStream() == OutputStream.OUTPUT_STREAM_STDERR;
+      if (isStderr && stderrHead.length() < 4096) {
+        stderrHead.append(chunk.getData().toStringUtf8());
+      }
+      PrintStream target = isStderr ? err : out;
+      target.writeBytes(chunk.getData().toByteArray());
+      target.flush();
+    }));
+    boolean messageShown = !exit.getMessage().isBlank() && stderrHead.indexOf(exit.getMessage()) >= 0;
+    return RunCommand.exitCode(exit, messageShown, err);
+  }
+}
