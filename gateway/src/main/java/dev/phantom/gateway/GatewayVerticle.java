@@ -7,6 +7,7 @@ import dev.phantom.gateway.audit.AuditLog;
 import dev.phantom.gateway.core.ApiKeys;
 import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.GrpcCalls;
+import dev.phantom.gateway.grpc.PolicyApiGrpcEndpoint;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
 import dev.phantom.gateway.http.RestRoutes;
@@ -82,6 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
     ApiMetrics apiMetrics = new ApiMetrics(context.meters(), audit);
     GrpcCalls calls = new GrpcCalls(access, apiMetrics);
     new SandboxApiGrpcEndpoint(coordinator, access, calls).bind(grpc);
+    new PolicyApiGrpcEndpoint(vertx.eventBus(), calls).bind(grpc);
     // One session coordinator behind every front door, so gRPC, REST and MCP see the same sandboxes.
     SessionCoordinator sessions = new SessionCoordinator(vertx, config.spawnGraceMs());
     sessions.register();

@@ -26,6 +26,8 @@ import java.util.TreeMap;
  *   ...
  *   ret  action                   ; a leaf: a range answered without looking at arguments
  *   block                         ; a leaf: one syscall with argument conditions, rules in order:
+ *     (ld [args[i] high]; (and); jeq #v, +0, past)   ; a run of rules whose first == shares a high half:
+ *                                                  ; checked once, failing past the run
  *     ld [args[i] half]; (and #mask); jeq/jgt/jge #value  ; per condition and half
  *     ret action of the rule / next rule
  *     ret fallback                ; the unconditional rule for it, else the default
@@ -131,19 +133,50 @@ public final class SeccompCompiler {
     Map<SeccompAction, Assembler.Label> returns = new LinkedHashMap<>();
     SeccompAction fallback = defaultAction;
     String what = "argument check of syscall " + nr;
-    for (Branch branch : branches) {
+    // A run of consecutive rules whose first condition checks the same high half (e.g. five
+    // "arg0 == small value" rules: high half 0) checks it once; when it fails, no rule of the run
+    // can match, so it jumps past the run.
+    Half shared = null;
+    Assembler.Label pastRun = null;
+    for (int r = 0; r < branches.size(); r++) {
+      Branch branch = branches.get(r);
+      Half high = firstHigh(branch);
+      if (pastRun != null && (high == null || !high.equals(shared))) {
+        asm.bind(pastRun);
+        shared = null;
+        pastRun = null;
+      }
       if (branch.conditions().isEmpty()) {
         fallback = branch.action();
         break;
       }
+      if (shared == null && high != null && r + 1 < branches.size() && high.equals(firstHigh(branches.get(r + 1)))) {
+        shared = high;
+        pastRun = asm.label();
+        checkHalf(asm, shared, pastRun, what);
+      }
       Assembler.Label nextRule = asm.label();
       Assembler.Label matched = returns.computeIfAbsent(branch.action(), a -> asm.label());
       List<ArgCondition> conditions = branch.conditions();
+      // High halves known to hold here: the run's, and those this rule's passed EQ conditions checked.
+      List<Half> known = new ArrayList<>();
+      if (shared != null) {
+        known.add(shared);
+      }
       for (int i = 0; i < conditions.size(); i++) {
         boolean last = i == conditions.size() - 1;
-        condition(asm, conditions.get(i), last ? matched : null, nextRule, what);
+        ArgCondition c = conditions.get(i);
+        Half h = sharableHigh(c);
+        boolean skipHigh = h != null && known.contains(h);
+        condition(asm, c, last ? matched : null, nextRule, skipHigh, what);
+        if (h != null && !skipHigh) {
+          known.add(h);
+        }
       }
       asm.bind(nextRule);
+    }
+    if (pastRun != null) {
+      asm.bind(pastRun);
     }
     // the fallback is emitted inline; other answers get one shared RET each
     Assembler.Label fallbackLabel = returns.remove(fallback);
@@ -157,14 +190,43 @@ public final class SeccompCompiler {
     }
   }
 
+  /** The sharable high half of a rule's first condition, or null. */
+  private static Half firstHigh(Branch branch) {
+    return branch.conditions().isEmpty() ? null : sharableHigh(branch.conditions().getFirst());
+  }
+
+  /**
+   * The high-half check of an {@code ==} condition that also checks its low half, or null: such a
+   * check must hold for the condition to hold, and once known to hold it can be skipped (the low
+   * half still decides, so the condition never becomes empty).
+   */
+  private static Half sharableHigh(ArgCondition c) {
+    int maskHigh = (int) (c.mask() >>> 32);
+    int maskLow = (int) c.mask();
+    if (c.op() != ArgCondition.Op.EQ || c.low32() || maskHigh == 0 || maskLow == 0) {
+      return null;
+    }
+    return new Half(Seccomp.offsetArgHigh(c.index()), maskHigh, (int) (c.value() >>> 32));
+  }
+
+  /** Loads (and masks) one half and falls through when it equals the value, else goes to {@code fail}. */
+  private static void checkHalf(Assembler asm, Half half, Assembler.Label fail, String what) {
+    asm.load(half.offset());
+    if (half.mask() != -1) {
+      asm.and(half.mask());
+    }
+    asm.jump(Bpf.JEQ, half.value(), null, fail, what);
+  }
+
   /** One 32-bit half of a comparison: offset in seccomp_data, mask (-1 = none), value. */
   private record Half(int offset, int mask, int value) {}
 
   /**
    * Goes to {@code pass} (null: falls through) when {@code c} holds and to {@code fail} otherwise.
+   * {@code skipHigh}: the high half of this {@code ==} is known to hold here (see {@link #sharableHigh}).
    */
   private static void condition(Assembler asm, ArgCondition c, Assembler.Label pass, Assembler.Label fail,
-      String what) {
+      boolean skipHigh, String what) {
     Assembler.Label passed = pass != null ? pass : asm.label();
     int lowOffset = Seccomp.offsetArgLow(c.index());
     int highOffset = Seccomp.offsetArgHigh(c.index());
@@ -175,7 +237,7 @@ public final class SeccompCompiler {
         List<Half> halves = new ArrayList<>();
         int maskHigh = (int) (c.mask() >>> 32);
         int maskLow = (int) c.mask();
-        if (!c.low32() && maskHigh != 0) {
+        if (!c.low32() && maskHigh != 0 && !skipHigh) {
           halves.add(new Half(highOffset, maskHigh, vHigh));
         }
         if (maskLow != 0) {

@@ -342,7 +342,9 @@ class SeccompCompilerTest {
   void conditionBlocksBeyondOneByteJumpsGoThroughTrampolines() {
     List<SeccompRule> rules = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      rules.add(new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, i)), SeccompAction.errno(Errno.EPERM)));
+      // distinct high halves: no run shares its high-half check, so every rule is 4 instructions
+      rules.add(new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, ((long) i << 32) | i)),
+          SeccompAction.errno(Errno.EPERM)));
     }
     // socket (41) sorts after ioctl (16), so the dispatch has to jump over ioctl's 300-instruction block
     rules.add(new SeccompRule(List.of("socket"), List.of(ArgCondition.eq(0, 1)), SeccompAction.errno(13)));
@@ -351,8 +353,11 @@ class SeccompCompilerTest {
     assertThat(program.instructions()).as("a JA trampoline").anyMatch(i -> i.code() == (Bpf.JMP | Bpf.JA));
     assertThat(BpfInterpreter.run(program, 41, Arch.X86_64.auditArch(), new long[] {1})).isEqualTo(Seccomp.RET_ERRNO | 13);
     assertThat(BpfInterpreter.run(program, 41, Arch.X86_64.auditArch(), new long[] {2})).isEqualTo(ALLOW);
-    assertThat(BpfInterpreter.run(program, 16, Arch.X86_64.auditArch(), new long[] {0, 99})).isEqualTo(EPERM);
-    assertThat(BpfInterpreter.run(program, 16, Arch.X86_64.auditArch(), new long[] {0, 100})).isEqualTo(ALLOW);
+    assertThat(BpfInterpreter.run(program, 16, Arch.X86_64.auditArch(), new long[] {0, (99L << 32) | 99}))
+        .isEqualTo(EPERM);
+    assertThat(BpfInterpreter.run(program, 16, Arch.X86_64.auditArch(), new long[] {0, 99})).isEqualTo(ALLOW);
+    assertThat(BpfInterpreter.run(program, 16, Arch.X86_64.auditArch(), new long[] {0, (100L << 32) | 100}))
+        .isEqualTo(ALLOW);
     assertThat(BpfInterpreter.run(program, 17, Arch.X86_64.auditArch(), new long[] {0, 1})).isEqualTo(ALLOW);
   }
 
@@ -360,11 +365,62 @@ class SeccompCompilerTest {
   void programsAboveTheKernelLimitFailClearly() {
     List<SeccompRule> rules = new ArrayList<>();
     for (int i = 0; i < 1400; i++) {
-      rules.add(new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, i)), SeccompAction.errno(Errno.EPERM)));
+      // distinct high halves, so no run shares its high-half check
+      rules.add(new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, ((long) i << 32) | i)),
+          SeccompAction.errno(Errno.EPERM)));
     }
     assertThatThrownBy(() -> compiler.compile(new SeccompPolicy(SeccompAction.ALLOW, rules), Arch.X86_64))
         .isInstanceOfSatisfying(CompileException.class,
             e -> assertThat(e.reason()).isEqualTo(CompileException.Reason.PROGRAM_TOO_LONG))
         .hasMessageContaining("4096").hasMessageContaining("x86_64");
+  }
+
+  @Test
+  void consecutiveEqualityRulesCheckASharedHighHalfOnce() {
+    // Docker's personality rules: five 64-bit == rules whose high half is 0
+    long[] values = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffL};
+    List<SeccompRule> rules = new ArrayList<>();
+    for (long v : values) {
+      rules.add(new SeccompRule(List.of("personality"), List.of(ArgCondition.eq(0, v)), SeccompAction.ALLOW));
+    }
+    BpfProgram program = compiler.compile(new SeccompPolicy(SeccompAction.errno(Errno.EPERM), rules), Arch.X86_64);
+    int personality = 135;
+    long highLoads = program.instructions().stream()
+        .filter(i -> i.code() == (Bpf.LD | Bpf.W | Bpf.ABS) && i.k() == Seccomp.offsetArgHigh(0)).count();
+    assertThat(highLoads).as("one load of arg0's high half").isEqualTo(1);
+    // ld hi, jeq 0, ld lo, 5 x jeq, ret: 9 after the dispatch, where distinct high halves need 5 x 4 + 1
+    List<SeccompRule> unshared = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      unshared.add(new SeccompRule(List.of("personality"), List.of(ArgCondition.eq(0, ((long) i << 32) | values[i])),
+          SeccompAction.ALLOW));
+    }
+    BpfProgram longer = compiler.compile(new SeccompPolicy(SeccompAction.errno(Errno.EPERM), unshared), Arch.X86_64);
+    assertThat(BpfAnalysis.worstPath(program)).isEqualTo(BpfAnalysis.worstPath(longer) - 12);
+    assertThat(program.size()).isEqualTo(longer.size() - 12);
+    for (long v : values) {
+      assertThat(BpfInterpreter.run(program, personality, Arch.X86_64.auditArch(), new long[] {v})).isEqualTo(ALLOW);
+      assertThat(BpfInterpreter.run(program, personality, Arch.X86_64.auditArch(), new long[] {v | (1L << 32)}))
+          .isEqualTo(EPERM);
+    }
+    assertThat(BpfInterpreter.run(program, personality, Arch.X86_64.auditArch(), new long[] {0x40000}))
+        .isEqualTo(EPERM);
+
+    // a later condition of the same rule on the same high half is not checked again; another
+    // argument or high half breaks the run
+    List<SeccompRule> mixed = List.of(
+        new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, 5), new ArgCondition(1, ArgCondition.Op.EQ,
+            0xffffffff_000000ffL, 5, false)), SeccompAction.errno(1)),
+        new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, 6)), SeccompAction.errno(2)),
+        new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(2, 7)), SeccompAction.errno(3)),
+        new SeccompRule(List.of("ioctl"), List.of(ArgCondition.eq(1, (1L << 32) | 8)), SeccompAction.errno(4)));
+    BpfProgram p = compiler.compile(new SeccompPolicy(SeccompAction.ALLOW, mixed), Arch.X86_64);
+    SeccompPolicy policy = new SeccompPolicy(SeccompAction.ALLOW, mixed);
+    for (long a1 : new long[] {5, 6, 8, (1L << 32) | 8, (1L << 32) | 5, (1L << 32) | 6, 7}) {
+      for (long a2 : new long[] {7, (1L << 32) | 7, 0}) {
+        long[] args = {0, a1, a2};
+        assertThat(BpfInterpreter.run(p, 16, Arch.X86_64.auditArch(), args))
+            .as("ioctl(%x, %x)", a1, a2).isEqualTo(policy.decide("ioctl", args).returnValue());
+      }
+    }
   }
 }
