@@ -33,12 +33,14 @@ class PolicyApiIT {
   private static EmbeddedMesh mesh;
   private static GrpcClient grpc;
   private static SocketAddress server;
+  private static io.vertx.core.Context context;
 
   @BeforeAll
   static void start() {
     mesh = EmbeddedMesh.start(new JsonObject().put("gateway", new JsonObject()
         .put("apiKeys", new JsonArray().add(new JsonObject().put("name", "ci").put("sha256", ApiKeys.sha256Hex(KEY))))));
     grpc = GrpcClient.client(mesh.node.mesh().vertx());
+    context = mesh.node.mesh().vertx().getOrCreateContext();
     server = SocketAddress.inetSocketAddress(mesh.grpcPort, "127.0.0.1");
   }
 
@@ -138,13 +140,19 @@ class PolicyApiIT {
   }
 
   /** One unary call with the generated descriptor; a failure keeps the server's status and message. */
+  /**
+   * Started on one event loop, as SandboxClient does: from the test thread, a reply that ends at once
+   * could end before its handlers were set.
+   */
   private static <Q, R> Future<R> call(ServiceMethod<R, Q> method, String key, Q request) {
-    return grpc.request(server, method).compose(call -> {
+    io.vertx.core.Promise<R> result = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> grpc.request(server, method).compose(call -> {
       if (key != null) {
         call.headers().set("authorization", "Bearer " + key);
       }
       return call.send(request);
-    }).compose(PolicyApiIT::single);
+    }).compose(PolicyApiIT::single).onComplete(result));
+    return result.future();
   }
 
   private static <R> Future<R> single(GrpcClientResponse<?, R> response) {
