@@ -6,6 +6,7 @@ import dev.phantom.support.PhantomException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Timer;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -115,11 +116,19 @@ public final class GrpcCalls {
     });
   }
 
-  /** Completes when the client resets the call or its deadline passes. */
+  /**
+   * Completes when the client cancels the call (vertx-grpc reports a reset stream as a gRPC error, not
+   * an exception), the connection fails, or the call's deadline passes.
+   */
   public static Future<Void> cancellationOf(GrpcServerRequest<?, ?> call) {
     Promise<Void> cancelled = Promise.promise();
+    call.errorHandler(error -> cancelled.tryComplete());
     call.exceptionHandler(failure -> cancelled.tryComplete());
     call.response().exceptionHandler(failure -> cancelled.tryComplete());
+    Timer deadline = call.deadline();
+    if (deadline != null) {
+      deadline.onSuccess(fired -> cancelled.tryComplete());
+    }
     return cancelled.future();
   }
 

@@ -128,8 +128,7 @@ public final class SessionGrpcEndpoint {
         exec[0].cancel();
       }
     };
-    call.exceptionHandler(failure -> cancel.run());
-    response.exceptionHandler(failure -> cancel.run());
+    GrpcCalls.cancellationOf(call).onSuccess(cancelled -> cancel.run());
     call.handler(input -> {
       if (over[0]) {
         return;
@@ -220,8 +219,7 @@ public final class SessionGrpcEndpoint {
         over[0] = true;
         exec.cancel();
       };
-      call.exceptionHandler(failure -> cancel.accept(null, failure));
-      response.exceptionHandler(failure -> cancel.accept(null, failure));
+      GrpcCalls.cancellationOf(call).onSuccess(cancelled -> cancel.accept(null, null));
       exec.done().onComplete(done -> {
         if (!over[0]) {
           over[0] = true;
@@ -242,7 +240,7 @@ public final class SessionGrpcEndpoint {
     GrpcServerResponse<ArchiveChunk, UploadArchiveResponse> response = call.response();
     SessionCoordinator.ExecCall[] exec = new SessionCoordinator.ExecCall[1];
     PhantomException[] refused = new PhantomException[1];
-    call.exceptionHandler(failure -> {
+    GrpcCalls.cancellationOf(call).onSuccess(cancelled -> {
       if (exec[0] != null) {
         exec[0].cancel();
       }
