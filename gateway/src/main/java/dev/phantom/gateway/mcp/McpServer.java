@@ -158,7 +158,9 @@ public final class McpServer {
     }
     return tools.call(name, arguments == null ? new JsonObject() : (JsonObject) arguments, structuredOutput())
         .map(result -> JsonRpc.result(id, result))
-        .otherwise(failure -> JsonRpc.error(id, JsonRpc.INTERNAL_ERROR, "Internal error: " + failure));
+        .otherwise(failure -> failure instanceof InvalidToolArguments invalid
+            ? JsonRpc.error(id, JsonRpc.INVALID_PARAMS, "Invalid params: " + invalid.getMessage())
+            : JsonRpc.error(id, JsonRpc.INTERNAL_ERROR, "Internal error: " + failure));
   }
 
   /** Output schemas and structured content came with 2025-06-18; older clients get text alone. */

@@ -148,7 +148,10 @@ final class McpTools {
         .add(writeFile).add(readFile).add(listFiles).add(destroySandbox);
   }
 
-  /** Calls a known tool; domain failures come back as results with isError set. */
+  /**
+   * Calls a known tool. Arguments that do not fit its schema fail with {@link InvalidToolArguments}
+   * (a JSON-RPC error); failures of the run itself come back as results with isError set.
+   */
   Future<JsonObject> call(String name, JsonObject arguments, boolean structured) {
     Future<JsonObject> result;
     try {
@@ -200,7 +203,8 @@ final class McpTools {
         default -> throw new IllegalArgumentException("unknown tool " + name);
       };
     } catch (PhantomException e) {
-      return Future.succeededFuture(ToolResults.error(e));
+      // Thrown only while reading the arguments: the operations themselves run inside the futures.
+      return Future.failedFuture(new InvalidToolArguments(e.getMessage()));
     }
     return result.recover(failure -> Future.succeededFuture(ToolResults.error(failure)));
   }

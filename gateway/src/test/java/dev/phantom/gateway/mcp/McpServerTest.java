@@ -222,13 +222,13 @@ class McpServerTest {
 
   @ParameterizedTest
   @MethodSource("badRunCommandArguments")
-  void badArgumentsAreToolErrorsTheModelCanRead(JsonObject arguments, String message) {
+  void badArgumentsAreInvalidParamsNamingTheField(JsonObject arguments, String message) {
     initialize("2025-06-18");
 
-    JsonObject result = callTool("run_command", arguments);
+    JsonObject error = callToolError("run_command", arguments);
 
-    assertThat(result.getBoolean("isError")).isTrue();
-    assertThat(text(result)).startsWith("INVALID_ARGUMENT: run_command: ").contains(message);
+    assertThat(error.getInteger("code")).isEqualTo(JsonRpc.INVALID_PARAMS);
+    assertThat(error.getString("message")).startsWith("Invalid params: run_command: ").contains(message);
     assertThat(sandbox.runs).isEmpty();
   }
 
@@ -387,10 +387,10 @@ class McpServerTest {
   void runCodeNeedsLanguageAndCode() {
     initialize("2025-06-18");
 
-    JsonObject result = callTool("run_code", new JsonObject().put("language", "python"));
+    JsonObject error = callToolError("run_code", new JsonObject().put("language", "python"));
 
-    assertThat(result.getBoolean("isError")).isTrue();
-    assertThat(text(result)).isEqualTo("INVALID_ARGUMENT: run_code: \"code\" (a string) is required");
+    assertThat(error.getInteger("code")).isEqualTo(JsonRpc.INVALID_PARAMS);
+    assertThat(error.getString("message")).isEqualTo("Invalid params: run_code: \"code\" (a string) is required");
     assertThat(sandbox.codeRuns).isEmpty();
   }
 
@@ -437,6 +437,12 @@ class McpServerTest {
     JsonObject response = send(request(99, "tools/call", new JsonObject().put("name", name).put("arguments", arguments)));
     assertThat(response.containsKey("error")).as("%s", response).isFalse();
     return response.getJsonObject("result");
+  }
+
+  private JsonObject callToolError(String name, JsonObject arguments) {
+    JsonObject response = send(request(99, "tools/call", new JsonObject().put("name", name).put("arguments", arguments)));
+    assertThat(response.containsKey("error")).as("%s", response).isTrue();
+    return response.getJsonObject("error");
   }
 
   private JsonObject send(String text) {

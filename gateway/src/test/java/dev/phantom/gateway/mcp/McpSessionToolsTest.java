@@ -215,11 +215,12 @@ class McpSessionToolsTest {
 
   @ParameterizedTest
   @MethodSource("badSessionArguments")
-  void badArgumentsAreToolErrorsNamingTheField(String tool, JsonObject arguments, String message) {
-    JsonObject result = callTool(tool, arguments);
+  void badArgumentsAreInvalidParamsNamingTheField(String tool, JsonObject arguments, String message) {
+    JsonObject response = send(request(99, "tools/call", new JsonObject().put("name", tool).put("arguments", arguments)));
 
-    assertThat(result.getBoolean("isError")).isTrue();
-    assertThat(text(result)).startsWith("INVALID_ARGUMENT: " + tool + ": ").contains(message);
+    assertThat(response.getJsonObject("error").getInteger("code")).as("%s", response).isEqualTo(JsonRpc.INVALID_PARAMS);
+    assertThat(response.getJsonObject("error").getString("message"))
+        .startsWith("Invalid params: " + tool + ": ").contains(message);
     assertThat(sandbox.creates).isEmpty();
     assertThat(sandbox.execs).isEmpty();
     assertThat(sandbox.runs).isEmpty();
