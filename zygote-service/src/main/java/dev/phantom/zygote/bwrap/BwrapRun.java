@@ -48,6 +48,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   /** Write end of bubblewrap's --block-fd, or -1 when the sandbox was not blocked. */
   private final int blockFd;
   private final CompletableFuture<RunOutcome> outcome = new CompletableFuture<>();
+  private final CompletableFuture<Void> released = new CompletableFuture<>();
   /** Standard input stays open (non-blocking) for {@link #write} until {@link #closeInput} or the exit. */
   private final boolean interactive;
   private final Object inputLock = new Object();
@@ -179,12 +180,19 @@ final class BwrapRun implements SandboxLauncher.Interactive {
         Captured o = out.join();
         Captured e = err.join();
         BwrapStatus st = status.join();
-        complete(bwrap, o, e, st, afterExit());
+        try {
+          complete(bwrap, o, e, st, afterExit());
+        } finally {
+          // After the reply: the caller need not wait for the unmount and the cgroup's removal. The run
+          // still counts as running until they are done (launcher.finished), so nothing is reused early.
+          release();
+        }
       } catch (RuntimeException | Error e) {
         LOG.log(Level.SEVERE, "run " + spec.runId() + " failed in the zygote", e);
         outcome.completeExceptionally(e);
       } finally {
         launcher.finished(this);
+        released.complete(null);
       }
     });
   }
@@ -258,7 +266,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
   }
 
-  /** What is learned once bubblewrap is gone: every process killed, usage read, files collected, cleanup done. */
+  /** What is learned once bubblewrap is gone: every process killed, usage read, files collected. */
   private record AfterExit(ResourceUsage usage, List<WorkspaceFile> files) {}
 
   private AfterExit afterExit() {
@@ -275,16 +283,24 @@ final class BwrapRun implements SandboxLauncher.Interactive {
       }
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "run " + spec.runId() + ": reading usage or collecting files failed", e);
-    } finally {
-      try {
-        if (workspace != null) {
-          workspace.close();
-        }
-      } finally {
-        group.remove();
-      }
     }
     return new AfterExit(usage, files);
+  }
+
+  /** Unmounts and removes the workspace and removes the cgroup, once every process of the run is gone. */
+  @Override
+  public CompletionStage<Void> released() {
+    return released;
+  }
+
+  private void release() {
+    try {
+      if (workspace != null) {
+        workspace.close();
+      }
+    } finally {
+      group.remove();
+    }
   }
 
   private Termination waitForExit() {

@@ -112,6 +112,14 @@ final class CgroupFiles {
     }
   }
 
+  /**
+   * A short pause while a killed group empties: its processes are usually gone within a fraction of a
+   * millisecond, and every run's result waits on this, so poll finely rather than in whole milliseconds.
+   */
+  static void pauseWhileEmptying() {
+    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+  }
+
   /** A group directory name from a run id: safe characters only, short, and unique through {@code seq}. */
   static String groupName(String runId, long seq) {
     String safe = runId.replaceAll("[^A-Za-z0-9_.-]", "_");

@@ -169,7 +169,7 @@ public final class CgroupV1 implements SandboxCgroups {
         if (System.nanoTime() > deadline) {
           return false;
         }
-        CgroupFiles.sleep(2);
+        CgroupFiles.pauseWhileEmptying();
       }
     }
 

@@ -46,6 +46,14 @@ public interface SandboxLauncher {
     /** Completes once the sandbox and every process in it are gone, and all output was read. */
     CompletionStage<RunOutcome> outcome();
 
+    /**
+     * Completes once, after the outcome, the run's workspace is unmounted and its cgroup removed: the
+     * outcome goes to the caller without waiting for that cleanup.
+     */
+    default CompletionStage<Void> released() {
+      return outcome().handle((outcome, failure) -> null);
+    }
+
     /** Kills the whole sandbox; the first reason given wins. Does nothing once it has ended. */
     void kill(KillReason reason);
   }

@@ -211,7 +211,9 @@ public final class SessionManager {
         List.of(), "");
     SandboxLauncher.Interactive agent = launcher.launchInteractive(withAgent, spec, session::agentOutput);
     session.agent = agent;
-    agent.outcome().whenComplete((outcome, failure) -> context.runOnContext(v -> agentEnded(session, outcome, failure)));
+    // Ended only once its workspace and cgroup are gone too, so that Destroy's reply means nothing is left.
+    agent.outcome().whenComplete((outcome, failure) -> agent.released().whenComplete(
+        (released, ignored) -> context.runOnContext(v -> agentEnded(session, outcome, failure))));
     context.runOnContext(v -> {
       long timer = vertx.setTimer(START_TIMEOUT_MS, t -> session.ready.tryFail(
           PhantomException.unavailable("the agent of sandbox " + session.id + " did not start within " + START_TIMEOUT_MS + " ms")));

@@ -235,6 +235,11 @@ class BwrapLimitsTest {
       assertThat(out.status()).isEqualTo(RunOutcome.Status.OK);
       assertThat(text(out.files().getFirst().content())).isEqualTo("x\n");
     }
+    // Cleanup finishes just after each outcome (the caller does not wait for it).
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (launcher.runningCount() > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
     assertThat(launcher.cgroups().groupCount()).isEqualTo(groups);
     assertThat(Workspaces.mountsUnder(stateDirPath.toRealPath())).hasSize(mounts);
     assertThat(countEntries(setup.stateDir().workspaces())).isEqualTo(dirs);
