@@ -1,6 +1,5 @@
 package dev.phantom.gateway.cli;
 
-import com.google.protobuf.ByteString;
 import dev.phantom.api.v1.ExecStart;
 import dev.phantom.api.v1.OutputStream;
 import dev.phantom.api.v1.RunResult;
@@ -46,11 +45,10 @@ final class ExecCommand extends SessionCommand {
     if (cwd != null) {
       start.setCwd(cwd);
     }
-    ByteString input = stdin ? ByteString.readFrom(System.in) : null;
     PrintStream out = System.out;
     PrintStream err = System.err;
     StringBuilder stderrHead = new StringBuilder();
-    RunResult exit = await(client.execStream(start.build(), input, chunk -> {
+    java.util.function.Consumer<dev.phantom.api.v1.OutputChunk> print = chunk -> {
       boolean isStderr = chunk.getStream() == OutputStream.OUTPUT_STREAM_STDERR;
       if (isStderr && stderrHead.length() < 4096) {
         stderrHead.append(chunk.getData().toStringUtf8());
@@ -58,7 +56,11 @@ final class ExecCommand extends SessionCommand {
       PrintStream target = isStderr ? err : out;
       target.writeBytes(chunk.getData().toByteArray());
       target.flush();
-    }));
+    };
+    // With --stdin, input goes to the command as it is typed or piped, not after it ends.
+    RunResult exit = await(stdin
+        ? client.execLive(start.build(), System.in, print)
+        : client.execStream(start.build(), null, print));
     boolean messageShown = !exit.getMessage().isBlank() && stderrHead.indexOf(exit.getMessage()) >= 0;
     return RunCommand.exitCode(exit, messageShown, err);
   }

@@ -210,6 +210,46 @@ public final class SandboxClient implements SandboxOperations {
             : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
   }
 
+  /**
+   * An Exec whose standard input is streamed live from {@code input} as it is read (a terminal, a pipe),
+   * closed at its end of file. The reading thread is a daemon: a command that ends before its input
+   * does not keep the caller waiting.
+   */
+  public Future<RunResult> execLive(ExecStart start, java.io.InputStream input, Consumer<OutputChunk> onChunk) {
+    return onContext(() -> call(SandboxApiGrpcClient.Exec)
+        .compose(call -> {
+          call.write(ExecInput.newBuilder().setStart(start).build());
+          Thread.ofPlatform().daemon().name("phantom-exec-stdin").start(() -> pump(input, call));
+          return call.response();
+        })
+        .compose(response -> collect(response, message -> {
+          if (message.hasChunk()) {
+            onChunk.accept(message.getChunk());
+          }
+        }))
+        .compose(last -> last != null && last.hasExit()
+            ? Future.succeededFuture(last.getExit())
+            : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
+  }
+
+  /** Copies {@code input} to the call as stdin messages, on the client's context, then closes stdin. */
+  private void pump(java.io.InputStream input, GrpcClientRequest<ExecInput, dev.phantom.api.v1.ExecOutput> call) {
+    byte[] buffer = new byte[16 << 10];
+    try {
+      int n;
+      while ((n = input.read(buffer)) > 0) {
+        ByteString chunk = ByteString.copyFrom(buffer, 0, n);
+        context.runOnContext(v -> call.write(ExecInput.newBuilder().setStdin(chunk).build()));
+      }
+    } catch (java.io.IOException e) {
+      // The input failed: close the command's stdin as at end of file.
+    }
+    context.runOnContext(v -> {
+      call.write(ExecInput.newBuilder().setCloseStdin(true).build());
+      call.end();
+    });
+  }
+
   public Future<ListSandboxesResponse> listSandboxes(ListSandboxesRequest request) {
     return onContext(() -> call(SandboxApiGrpcClient.ListSandboxes)
         .compose(call -> call.send(request))
