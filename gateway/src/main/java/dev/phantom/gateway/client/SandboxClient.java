@@ -89,23 +89,17 @@ public final class SandboxClient implements SandboxOperations {
 
   @Override
   public Future<RunResult> run(RunRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.Run)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.Run, request);
   }
 
   @Override
   public Future<RunResult> runCode(RunCodeRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.RunCode)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.RunCode, request);
   }
 
   @Override
   public Future<ListProfilesResponse> listProfiles() {
-    return onContext(() -> call(SandboxApiGrpcClient.ListProfiles)
-        .compose(call -> call.send(ListProfilesRequest.getDefaultInstance()))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.ListProfiles, ListProfilesRequest.getDefaultInstance());
   }
 
   /** Streams a run: {@code onEvent} sees every event; the future holds the exit. */
@@ -121,16 +115,12 @@ public final class SandboxClient implements SandboxOperations {
 
   @Override
   public Future<Sandbox> createSandbox(CreateSandboxRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.CreateSandbox)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.CreateSandbox, request);
   }
 
   @Override
   public Future<Void> destroySandbox(String sandboxId) {
-    return onContext(() -> call(SandboxApiGrpcClient.DestroySandbox)
-        .compose(call -> call.send(DestroySandboxRequest.newBuilder().setSandboxId(sandboxId).build()))
-        .compose(response -> collect(response, result -> {})))
+    return unary(SandboxApiGrpcClient.DestroySandbox, DestroySandboxRequest.newBuilder().setSandboxId(sandboxId).build())
         .mapEmpty();
   }
 
@@ -156,9 +146,7 @@ public final class SandboxClient implements SandboxOperations {
 
   @Override
   public Future<Void> writeFiles(WriteFilesRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.WriteFiles)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})))
+    return unary(SandboxApiGrpcClient.WriteFiles, request)
         .mapEmpty();
   }
 
@@ -177,9 +165,7 @@ public final class SandboxClient implements SandboxOperations {
 
   @Override
   public Future<ListFilesResponse> listFiles(ListFilesRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.ListFiles)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.ListFiles, request);
   }
 
   /**
@@ -200,14 +186,7 @@ public final class SandboxClient implements SandboxOperations {
           call.end();
           return call.response();
         })
-        .compose(response -> collect(response, message -> {
-          if (message.hasChunk()) {
-            onChunk.accept(message.getChunk());
-          }
-        }))
-        .compose(last -> last != null && last.hasExit()
-            ? Future.succeededFuture(last.getExit())
-            : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
+        .compose(response -> execExit(response, onChunk)));
   }
 
   /**
@@ -222,14 +201,7 @@ public final class SandboxClient implements SandboxOperations {
           Thread.ofPlatform().daemon().name("phantom-exec-stdin").start(() -> pump(input, call));
           return call.response();
         })
-        .compose(response -> collect(response, message -> {
-          if (message.hasChunk()) {
-            onChunk.accept(message.getChunk());
-          }
-        }))
-        .compose(last -> last != null && last.hasExit()
-            ? Future.succeededFuture(last.getExit())
-            : Future.failedFuture(PhantomException.internal("the exec ended without an exit message"))));
+        .compose(response -> execExit(response, onChunk)));
   }
 
   /** Copies {@code input} to the call as stdin messages, on the client's context, then closes stdin. */
@@ -251,16 +223,30 @@ public final class SandboxClient implements SandboxOperations {
   }
 
   public Future<ListSandboxesResponse> listSandboxes(ListSandboxesRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.ListSandboxes)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})));
+    return unary(SandboxApiGrpcClient.ListSandboxes, request);
   }
 
   public Future<Void> removeFiles(RemoveFilesRequest request) {
-    return onContext(() -> call(SandboxApiGrpcClient.RemoveFiles)
-        .compose(call -> call.send(request))
-        .compose(response -> collect(response, result -> {})))
+    return unary(SandboxApiGrpcClient.RemoveFiles, request)
         .mapEmpty();
+  }
+
+  private <Q, R> Future<R> unary(ServiceMethod<R, Q> method, Q request) {
+    return onContext(() -> call(method)
+        .compose(call -> call.send(request))
+        .compose(response -> collect(response, result -> { })));
+  }
+
+  /** Hands each output chunk of an Exec to {@code onChunk}; the future holds the exit message. */
+  private static Future<RunResult> execExit(GrpcClientResponse<ExecInput, dev.phantom.api.v1.ExecOutput> response,
+      Consumer<OutputChunk> onChunk) {
+    return collect(response, message -> {
+      if (message.hasChunk()) {
+        onChunk.accept(message.getChunk());
+      }
+    }).compose(last -> last != null && last.hasExit()
+        ? Future.succeededFuture(last.getExit())
+        : Future.failedFuture(PhantomException.internal("the exec ended without an exit message")));
   }
 
   /**
