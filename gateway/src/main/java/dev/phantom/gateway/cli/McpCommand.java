@@ -1,24 +1,16 @@
 package dev.phantom.gateway.cli;
 
-import dev.phantom.gateway.GatewayVerticle;
-import dev.phantom.gateway.client.SandboxClient;
 import dev.phantom.gateway.mcp.McpServer;
 import dev.phantom.gateway.mcp.McpStdioTransport;
-import dev.phantom.support.mesh.MeshOptions;
-import dev.phantom.support.mesh.PhantomNode;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "mcp", mixinStandardHelpOptions = true,
     description = {"Serve the Model Context Protocol on standard input and output, for LLM clients such as "
@@ -27,13 +19,8 @@ import picocli.CommandLine.Option;
         "Standard output carries protocol messages only; logs go to standard error. Exits when standard input ends."})
 final class McpCommand implements Callable<Integer> {
 
-  @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:PHANTOM_GATEWAY}",
-      description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
-  String gateway;
-
-  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PHANTOM_API_KEY}",
-      description = "API key for --gateway (default: $PHANTOM_API_KEY).")
-  String apiKey;
+  @Mixin
+  TargetFlags gateway;
 
   @Override
   public Integer call() throws Exception {
@@ -42,7 +29,7 @@ final class McpCommand implements Callable<Integer> {
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
     Logs.configure(Level.WARNING);
     // A model is never offered the host's directories.
-    try (GatewayTarget target = GatewayTarget.open(gateway, apiKey, false)) {
+    try (GatewayTarget target = gateway.open(false)) {
       new McpStdioTransport(new McpServer(target.client()), protocol).serve(System.in);
     }
     return 0;

@@ -108,8 +108,9 @@ final class ProfileCommand implements Callable<Integer> {
       return withPolicy(common, spec, node -> {
         CompiledProfile p = compile(node, request.build());
         PrintWriter out = spec.commandLine().getOut();
-        out.print(resolved ? p.getResolved() : p.getSource());
-        if (!(resolved ? p.getResolved() : p.getSource()).endsWith("\n")) {
+        String text = resolved ? p.getResolved() : p.getSource();
+        out.print(text);
+        if (!text.endsWith("\n")) {
           out.println();
         }
         out.printf("# %s on %s: %s%n", p.getName(), p.getArch(), summary(p));

@@ -4,14 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.phantom.api.v1.ResourceLimits;
 import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
-import dev.phantom.gateway.GatewayVerticle;
 import dev.phantom.gateway.client.SandboxClient;
-import dev.phantom.support.mesh.MeshOptions;
-import dev.phantom.support.mesh.PhantomNode;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -56,13 +51,8 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--stdin", description = "Send this process's standard input to the command.")
   boolean stdin;
 
-  @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:PHANTOM_GATEWAY}",
-      description = "A running gateway (default: $PHANTOM_GATEWAY; unset: run embedded).")
-  String gateway;
-
-  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PHANTOM_API_KEY}",
-      description = "API key for --gateway (default: $PHANTOM_API_KEY).")
-  String apiKey;
+  @Mixin
+  TargetFlags gateway;
 
   @Option(names = "--workspace", paramLabel = "HOSTDIR",
       description = {"Bind this host directory read-write at /workspace (embedded mesh, or a gateway that allows it).",
@@ -89,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Logs.configure(Level.WARNING);
     RunRequest request = request();
-    try (GatewayTarget target = GatewayTarget.open(gateway, apiKey, true)) {
+    try (GatewayTarget target = gateway.open(true)) {
       return run(target.client(), request);
     }
   }

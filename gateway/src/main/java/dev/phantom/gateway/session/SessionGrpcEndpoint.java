@@ -2,30 +2,18 @@ package dev.phantom.gateway.session;
 
 import com.google.protobuf.ByteString;
 import dev.phantom.api.v1.ArchiveChunk;
-import dev.phantom.api.v1.CreateSandboxRequest;
-import dev.phantom.api.v1.DestroySandboxRequest;
 import dev.phantom.api.v1.DestroySandboxResponse;
 import dev.phantom.api.v1.DownloadArchiveRequest;
 import dev.phantom.api.v1.ExecInput;
 import dev.phantom.api.v1.ExecOutput;
 import dev.phantom.api.v1.ExecStart;
 import dev.phantom.api.v1.FileChunk;
-import dev.phantom.api.v1.GetSandboxRequest;
-import dev.phantom.api.v1.KeepAliveRequest;
-import dev.phantom.api.v1.ListFilesRequest;
-import dev.phantom.api.v1.ListFilesResponse;
-import dev.phantom.api.v1.ListSandboxesRequest;
-import dev.phantom.api.v1.ListSandboxesResponse;
-import dev.phantom.api.v1.MakeDirectoriesRequest;
 import dev.phantom.api.v1.MakeDirectoriesResponse;
 import dev.phantom.api.v1.ReadFileRequest;
-import dev.phantom.api.v1.RemoveFilesRequest;
 import dev.phantom.api.v1.RemoveFilesResponse;
 import dev.phantom.api.v1.RunResult;
-import dev.phantom.api.v1.Sandbox;
 import dev.phantom.api.v1.SandboxApiGrpcService;
 import dev.phantom.api.v1.UploadArchiveResponse;
-import dev.phantom.api.v1.WriteFilesRequest;
 import dev.phantom.api.v1.WriteFilesResponse;
 import dev.phantom.gateway.grpc.GrpcCalls;
 import dev.phantom.proto.zygote.v1.ExecRequest;
@@ -33,17 +21,13 @@ import dev.phantom.proto.zygote.v1.SessionCall;
 import dev.phantom.proto.zygote.v1.SessionReply;
 import dev.phantom.support.PhantomException;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
-import io.vertx.grpc.server.StatusException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.logging.Level;
 
 /**
  * The session methods of {@code phantom.v1.SandboxApi} over gRPC. Like the run endpoint it binds the

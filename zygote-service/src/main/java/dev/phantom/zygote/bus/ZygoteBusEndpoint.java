@@ -20,7 +20,6 @@ import dev.phantom.zygote.core.RunOutcome;
 import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.SandboxProfile;
-import dev.phantom.zygote.core.ZygoteException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

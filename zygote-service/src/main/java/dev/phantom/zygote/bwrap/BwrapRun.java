@@ -241,10 +241,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     OptionalIntHolder holder = new OptionalIntHolder();
     byte[] chunk = new byte[4096];
     while (true) {
-      long n = libc.read(statusFd, chunk, chunk.length);
-      if (n < 0 && LibC.errno() == LibC.EINTR) {
-        continue;
-      }
+      long n = LibC.readRetrying(libc, statusFd, chunk);
       if (n <= 0) {
         return holder;
       }
@@ -373,14 +370,11 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     long total = 0;
     try {
       while (true) {
-        long n = libc.read(fd, chunk, chunk.length);
+        long n = LibC.readRetrying(libc, fd, chunk);
         if (n == 0) {
           break;
         }
         if (n < 0) {
-          if (LibC.errno() == LibC.EINTR) {
-            continue;
-          }
           LOG.warning("run " + spec.runId() + ": reading " + stream + " failed: errno " + LibC.errno());
           break;
         }
@@ -408,10 +402,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     byte[] chunk = new byte[4096];
     try {
       while (true) {
-        long n = libc.read(statusFd, chunk, chunk.length);
-        if (n < 0 && LibC.errno() == LibC.EINTR) {
-          continue;
-        }
+        long n = LibC.readRetrying(libc, statusFd, chunk);
         if (n <= 0) {
           break;
         }

@@ -115,6 +115,16 @@ public interface LibC {
     return Holder.LIBC;
   }
 
+  /** read(2), retried while a signal interrupts it: the bytes read, 0 at end of file, or -1 (see errno). */
+  static long readRetrying(LibC libc, int fd, byte[] buffer) {
+    while (true) {
+      long n = libc.read(fd, buffer, buffer.length);
+      if (n >= 0 || errno() != EINTR) {
+        return n;
+      }
+    }
+  }
+
   /** errno of the calling thread's last call through this binding. */
   static int errno() {
     return jnr.ffi.Runtime.getRuntime(Holder.LIBC).getLastError();

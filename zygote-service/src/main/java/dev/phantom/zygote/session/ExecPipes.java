@@ -171,14 +171,8 @@ final class ExecPipes {
     byte[] chunk = new byte[CHUNK];
     try {
       while (true) {
-        long n = libc.read(fd, chunk, chunk.length);
-        if (n == 0) {
-          break;
-        }
-        if (n < 0) {
-          if (LibC.errno() == LibC.EINTR) {
-            continue;
-          }
+        long n = LibC.readRetrying(libc, fd, chunk);
+        if (n <= 0) {
           break;
         }
         if (!ended) {
