@@ -19,7 +19,7 @@ import java.util.List;
 public final class McpServer {
 
   /** The newest revision first: a client asking for one we do not know gets the newest. */
-  public static final List<String> SUPPORTED_VERSIONS = List.of("2025-06-18", "2025-03-26");
+  public static final List<String> SUPPORTED_VERSIONS = List.of("2025-11-25", "2025-06-18", "2025-03-26");
   public static final String LATEST_VERSION = SUPPORTED_VERSIONS.getFirst();
   public static final String NAME = "phantom-fragment";
   public static final String SERVER_VERSION = "0.1.0";
@@ -159,8 +159,22 @@ public final class McpServer {
     return tools.call(name, arguments == null ? new JsonObject() : (JsonObject) arguments, structuredOutput())
         .map(result -> JsonRpc.result(id, result))
         .otherwise(failure -> failure instanceof InvalidToolArguments invalid
-            ? JsonRpc.error(id, JsonRpc.INVALID_PARAMS, "Invalid params: " + invalid.getMessage())
+            ? invalidArguments(id, invalid)
             : JsonRpc.error(id, JsonRpc.INTERNAL_ERROR, "Internal error: " + failure));
+  }
+
+  /**
+   * Since 2025-11-25 a tool's input validation error is a tool execution error (isError), which the model
+   * sees and can correct; earlier revisions expect a JSON-RPC invalid-params error.
+   */
+  private JsonObject invalidArguments(Object id, InvalidToolArguments invalid) {
+    if (protocolVersion != null && protocolVersion.compareTo("2025-11-25") >= 0) {
+      return JsonRpc.result(id, new JsonObject()
+          .put("content", new io.vertx.core.json.JsonArray().add(new JsonObject().put("type", "text")
+              .put("text", "Invalid arguments: " + invalid.getMessage())))
+          .put("isError", true));
+    }
+    return JsonRpc.error(id, JsonRpc.INVALID_PARAMS, "Invalid params: " + invalid.getMessage());
   }
 
   /** Output schemas and structured content came with 2025-06-18; older clients get text alone. */

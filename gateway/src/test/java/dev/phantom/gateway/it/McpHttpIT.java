@@ -39,12 +39,12 @@ class McpHttpIT {
   @Test
   void aSessionRunsCommandsInSandboxesUntilItIsDeleted() throws Exception {
     HttpResponse<String> initialized = post(null, new JsonObject().put("jsonrpc", "2.0").put("id", 1)
-        .put("method", "initialize").put("params", new JsonObject().put("protocolVersion", "2025-06-18")
+        .put("method", "initialize").put("params", new JsonObject().put("protocolVersion", "2025-11-25")
             .put("capabilities", new JsonObject())
             .put("clientInfo", new JsonObject().put("name", "McpHttpIT").put("version", "1"))));
     assertThat(initialized.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(initialized.body()).getJsonObject("result").getString("protocolVersion"))
-        .isEqualTo("2025-06-18");
+        .isEqualTo("2025-11-25");
     String session = initialized.headers().firstValue("Mcp-Session-Id").orElseThrow();
 
     HttpResponse<String> notified = post(session, new JsonObject().put("jsonrpc", "2.0")
@@ -116,7 +116,7 @@ class McpHttpIT {
   private static HttpRequest.Builder request(String session) {
     HttpRequest.Builder request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(60))
         .header("Accept", "application/json, text/event-stream")
-        .header("MCP-Protocol-Version", "2025-06-18");
+        .header("MCP-Protocol-Version", "2025-11-25");
     if (session != null) {
       request.header("Mcp-Session-Id", session);
     }

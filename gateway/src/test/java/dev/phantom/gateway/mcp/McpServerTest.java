@@ -35,7 +35,7 @@ class McpServerTest {
   // --- lifecycle ---
 
   @ParameterizedTest
-  @ValueSource(strings = {"2025-06-18", "2025-03-26"})
+  @ValueSource(strings = {"2025-11-25", "2025-06-18", "2025-03-26"})
   void initializeAnswersWithTheClientsVersionWhenSupported(String version) {
     JsonObject result = initialize(version).getJsonObject("result");
 
@@ -50,7 +50,7 @@ class McpServerTest {
   @Test
   void initializeWithAnUnknownVersionAnswersWithTheLatest() {
     assertThat(initialize("2099-01-01").getJsonObject("result").getString("protocolVersion"))
-        .isEqualTo("2025-06-18");
+        .isEqualTo("2025-11-25");
   }
 
   @Test

@@ -215,6 +215,20 @@ class McpSessionToolsTest {
 
   @ParameterizedTest
   @MethodSource("badSessionArguments")
+  void since20251125BadArgumentsAreToolErrorsTheModelCanRead(String tool, JsonObject arguments, String message) {
+    McpServer latest = new McpServer(sandbox);
+    latest.handleText(request(1, "initialize", new JsonObject().put("protocolVersion", "2025-11-25")
+        .put("capabilities", new JsonObject()).put("clientInfo", new JsonObject().put("name", "t").put("version", "1"))));
+    JsonObject response = latest.handleText(request(99, "tools/call", new JsonObject().put("name", tool).put("arguments", arguments)))
+        .toCompletionStage().toCompletableFuture().join();
+
+    assertThat(response.containsKey("error")).as("%s", response).isFalse();
+    assertThat(response.getJsonObject("result").getBoolean("isError")).isTrue();
+    assertThat(response.getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text")).contains(message);
+  }
+
+  @ParameterizedTest
+  @MethodSource("badSessionArguments")
   void badArgumentsAreInvalidParamsNamingTheField(String tool, JsonObject arguments, String message) {
     JsonObject response = send(request(99, "tools/call", new JsonObject().put("name", tool).put("arguments", arguments)));
 
