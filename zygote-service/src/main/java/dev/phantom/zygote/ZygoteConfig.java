@@ -1,6 +1,8 @@
 package dev.phantom.zygote;
 
 import dev.phantom.support.config.ConfigReader;
+import dev.phantom.zygote.core.PoolMemory;
+import dev.phantom.zygote.core.SlotAgent;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +28,11 @@ import java.util.Optional;
  * @param sessionMaxLifetimeMs cap of a session's maximum lifetime (requests asking for more get this)
  * @param sessionRetainStoppedMs how long a stopped session stays visible (STOPPED, with its reason)
  * @param maxRequestBytes largest file, archive or listing one session call moves; more is RESOURCE_EXHAUSTED
+ * @param pools warm pools made at start: {@code [{"profile": NAME, "size": N, "agent": "shell"|"python"}]};
+ *     the agent defaults to python for profiles named python*, else shell. Default: {@link #DEFAULT_POOLS}
+ * @param poolMemoryShare share of available memory idle warm slots may hold, all pools together (config key
+ *     {@code poolMemoryPercent}, default 25)
+ * @param poolShrinkPressure memory pressure (PSI some avg10, percent) above which pools shrink to half
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -44,7 +51,17 @@ public record ZygoteConfig(
     long sessionIdleTimeoutMs,
     long sessionMaxLifetimeMs,
     long sessionRetainStoppedMs,
-    long maxRequestBytes) {
+    long maxRequestBytes,
+    List<PoolSetting> pools,
+    double poolMemoryShare,
+    double poolShrinkPressure) {
+
+  /** One warm pool of the configuration. */
+  public record PoolSetting(String profile, int size, SlotAgent agent) {}
+
+  /** Warm slots a node keeps when its configuration names none: the shell and the Python of the README. */
+  public static final List<PoolSetting> DEFAULT_POOLS = List.of(
+      new PoolSetting("minimal", 2, SlotAgent.SHELL), new PoolSetting("python-dev", 2, SlotAgent.PYTHON));
 
   public static final List<String> CGROUP_MODES = List.of("auto", "required", "off");
 
@@ -70,7 +87,8 @@ public record ZygoteConfig(
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
       "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups",
-      "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes");
+      "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes",
+      "pools", "poolMemoryPercent", "poolShrinkPressure");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -93,7 +111,10 @@ public record ZygoteConfig(
         reader.integer("sessionIdleTimeoutMs", DEFAULT_SESSION_IDLE_TIMEOUT_MS, 100, 7L * 86_400_000),
         reader.integer("sessionMaxLifetimeMs", DEFAULT_SESSION_MAX_LIFETIME_MS, 100, 30L * 86_400_000),
         reader.integer("sessionRetainStoppedMs", DEFAULT_SESSION_RETAIN_STOPPED_MS, 0, 86_400_000),
-        reader.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 32));
+        reader.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 32),
+        json.containsKey("pools") ? pools(reader, reader.objects("pools")) : DEFAULT_POOLS,
+        reader.integer("poolMemoryPercent", Math.round(PoolMemory.DEFAULT_SHARE * 100), 0, 90) / 100.0,
+        reader.integer("poolShrinkPressure", Math.round(PoolMemory.DEFAULT_SHRINK_PRESSURE), 0, 100));
     if (config.stateDir().isPresent() && !config.stateDir().get().startsWith("/")) {
       reader.problem("stateDir must be an absolute path: " + config.stateDir().get());
     }
@@ -102,5 +123,46 @@ public record ZygoteConfig(
     }
     reader.validate();
     return config;
+  }
+
+  private static List<PoolSetting> pools(ConfigReader reader, List<JsonObject> entries) {
+    java.util.List<PoolSetting> out = new java.util.ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < entries.size(); i++) {
+      JsonObject entry = entries.get(i);
+      String where = "pools[" + i + "]";
+      for (String key : entry.fieldNames()) {
+        if (!List.of("profile", "size", "agent").contains(key)) {
+          reader.problem(where + ": unknown key '" + key + "' (known: profile, size, agent)");
+        }
+      }
+      Object profile = entry.getValue("profile");
+      Object size = entry.getValue("size");
+      Object agent = entry.getValue("agent", "");
+      if (!(profile instanceof String name) || name.isBlank()) {
+        reader.problem(where + ".profile must be a profile name");
+        continue;
+      }
+      if (!(size instanceof Number n) || n.longValue() < 0 || n.longValue() > 10_000 || n.doubleValue() != n.longValue()) {
+        reader.problem(where + ".size must be an integer from 0 to 10000, got " + size);
+        continue;
+      }
+      SlotAgent kind = switch (String.valueOf(agent)) {
+        case "" -> SlotAgent.forProfile(name);
+        case "shell" -> SlotAgent.SHELL;
+        case "python" -> SlotAgent.PYTHON;
+        default -> {
+          reader.problem(where + ".agent must be shell or python, got " + agent);
+          yield null;
+        }
+      };
+      if (!seen.add(name)) {
+        reader.problem(where + ": profile " + name + " has two pools");
+      }
+      if (kind != null) {
+        out.add(new PoolSetting(name, n.intValue(), kind));
+      }
+    }
+    return List.copyOf(out);
   }
 }

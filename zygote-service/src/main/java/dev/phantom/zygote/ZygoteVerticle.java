@@ -5,7 +5,11 @@ import dev.phantom.support.ServiceContext;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
 import dev.phantom.zygote.bus.ProtoMapping;
+import dev.phantom.zygote.bus.PoolBusEndpoint;
 import dev.phantom.zygote.bus.SessionBusEndpoint;
+import dev.phantom.zygote.pool.HostMemory;
+import dev.phantom.zygote.pool.PoolException;
+import dev.phantom.zygote.pool.WarmPools;
 import dev.phantom.zygote.bus.ZygoteBusEndpoint;
 import dev.phantom.zygote.session.SessionManager;
 import dev.phantom.zygote.bwrap.BwrapInstallation;
@@ -36,6 +40,9 @@ public final class ZygoteVerticle extends VerticleBase {
   private ZygoteBusEndpoint endpoint;
   private SessionManager sessions;
   private SessionBusEndpoint sessionEndpoint;
+  private WarmPools pools;
+  private PoolBusEndpoint poolEndpoint;
+  private final HostMemory memory = new HostMemory();
   private long reportTimer = -1;
 
   public ZygoteVerticle(ServiceContext service) {
@@ -64,9 +71,18 @@ public final class ZygoteVerticle extends VerticleBase {
           name -> endpoint.profile(name).map(ProtoMapping::profile), notReady, service.meters(), InstantSource.system(),
           new java.security.SecureRandom());
       endpoint.countSessions(sessions::live, config.maxSessions());
+      pools = new WarmPools(launcher, name -> endpoint.profile(name).map(ProtoMapping::profile).toCompletionStage(),
+          profile -> ProtoMapping.limits(dev.phantom.api.v1.ResourceLimits.getDefaultInstance(), profile), memory,
+          config.poolMemoryShare(), config.poolShrinkPressure(), service.meters());
+      if (notReady.isEmpty()) {
+        sizePools(nodeId);
+        pools.start();
+      }
+      endpoint.usePools(pools);
+      poolEndpoint = new PoolBusEndpoint(vertx.eventBus(), nodeId, pools);
       sessionEndpoint = new SessionBusEndpoint(vertx.eventBus(), nodeId, sessions);
       sessions.start();
-      return Future.all(endpoint.register(), sessionEndpoint.register());
+      return Future.all(endpoint.register(), sessionEndpoint.register(), poolEndpoint.register());
     }).onFailure(e -> {
       if (stateDir != null) {
         stateDir.close();
@@ -118,7 +134,28 @@ public final class ZygoteVerticle extends VerticleBase {
         stateDir, problem);
   }
 
+  /** The configured pools; one too large for memory gets the ceiling instead, with a warning. */
+  private void sizePools(String nodeId) {
+    for (ZygoteConfig.PoolSetting pool : config.pools()) {
+      try {
+        pools.resize(pool.profile(), pool.size(), pool.agent());
+      } catch (PoolException e) {
+        int ceiling = pools.states().stream().filter(s -> s.profile().equals(pool.profile())).findFirst()
+            .map(WarmPools.PoolState::ceiling).orElse(0);
+        LOG.warning("zygote on node " + nodeId + ": " + e.getMessage() + "; the pool keeps " + ceiling);
+        try {
+          pools.resize(pool.profile(), ceiling, pool.agent());
+        } catch (PoolException again) {
+          LOG.warning("zygote on node " + nodeId + ": no warm pool for " + pool.profile() + ": " + again.getMessage());
+        }
+      }
+    }
+  }
+
   private void publishReport() {
+    if (pools != null) {
+      pools.pressure(memory.memoryPressure());
+    }
     BusRpc.publish(vertx.eventBus(), Addresses.ZYGOTE_REPORT, endpoint.report());
   }
 
@@ -134,9 +171,13 @@ public final class ZygoteVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     endpoint.killAll();
-    return Future.join(endpoint.unregister(), sessionEndpoint.unregister())
+    Future<Void> poolsGone = poolEndpoint == null ? Future.succeededFuture() : poolEndpoint.unregister();
+    return Future.join(endpoint.unregister(), sessionEndpoint.unregister(), poolsGone)
         .eventually(() -> sessions.stopAll().timeout(config.shutdownGraceMs() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS))
         .eventually(() -> vertx.executeBlocking(() -> {
+          if (pools != null) {
+            pools.close();
+          }
           launcher.shutdown(Duration.ofMillis(config.shutdownGraceMs()));
           stateDir.close();
           return null;

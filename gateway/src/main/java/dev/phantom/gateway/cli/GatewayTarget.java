@@ -58,7 +58,8 @@ final class GatewayTarget implements AutoCloseable {
             .put("allowHostWorkspaces", hostWorkspaces)
             .put("rateLimitPerSecond", 0)
             .put("apiKeys", new JsonArray().add(new JsonObject().put("name", "cli").put("sha256", ApiKeys.sha256Hex(key)))))
-        .put("zygote", new JsonObject().put("stateDir", stateDir.toString()));
+        // No warm pools: this mesh lives for one command, which would only wait for slots it never uses.
+        .put("zygote", new JsonObject().put("stateDir", stateDir.toString()).put("pools", new JsonArray()));
     PhantomNode node = await(PhantomNode.start(MeshOptions.embedded(), List.of(), config));
     int port = node.service(GatewayVerticle.class).orElseThrow().grpcPort();
     return new GatewayTarget(null, node,

@@ -72,6 +72,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--cpu", paramLabel = "CORES", description = "CPU limit in cores such as 0.5 or 500m (default: the profile's).")
   String cpu;
 
+  @Option(names = {"-v", "--verbose"},
+      description = "After the run, print to stderr how it started (warm slot or cold spawn), where, and its timings.")
+  boolean verbose;
+
   @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
   List<String> argv;
 
@@ -134,7 +138,19 @@ final class RunCommand implements Callable<Integer> {
     }));
     // bubblewrap's own error already reached stderr with the output: do not print it twice.
     boolean messageShown = !result.getMessage().isBlank() && stderrHead.indexOf(result.getMessage()) >= 0;
+    if (verbose) {
+      err.println(describe(result));
+    }
     return exitCode(result, messageShown, err);
+  }
+
+  /** One line: how the run started and where its time went. */
+  static String describe(RunResult result) {
+    var t = result.getTimings();
+    return String.format(java.util.Locale.ROOT, "phantom: %s, %s on node %s; spawn %.2f ms, command %.2f ms, total %.2f ms",
+        result.getStatus().name().replace("RUN_STATUS_", "").toLowerCase(java.util.Locale.ROOT),
+        result.getWarm() ? "warm slot" : "cold spawn", result.getNodeId(), t.getSpawnMicros() / 1000.0,
+        t.getWallMicros() / 1000.0, t.getTotalMicros() / 1000.0);
   }
 
   static int exitCode(RunResult result, boolean messageShown, PrintStream err) {

@@ -37,6 +37,8 @@ final class ToolResults {
           .put("truncated", new JsonObject().put("type", "boolean")
               .put("description", "true when the output was longer than the profile keeps"))
           .put("wall_ms", new JsonObject().put("type", "integer"))
+          .put("warm", new JsonObject().put("type", "boolean")
+              .put("description", "true when a sandbox made ahead of time ran the command (faster start, same isolation)"))
           .put("message", new JsonObject().put("type", "string")
               .put("description", "why the sandbox failed to start, timed out or was killed")))
       .put("required", strings("status", "exit_code", "stdout", "stderr", "truncated", "wall_ms"));
@@ -139,7 +141,8 @@ final class ToolResults {
           .put("stdout", stdout.text())
           .put("stderr", stderr.text())
           .put("truncated", stdout.truncated() || stderr.truncated())
-          .put("wall_ms", run.getTimings().getWallMicros() / 1000);
+          .put("wall_ms", run.getTimings().getWallMicros() / 1000)
+          .put("warm", run.getWarm());
       if (!run.getMessage().isBlank()) {
         content.put("message", run.getMessage());
       }
@@ -181,17 +184,22 @@ final class ToolResults {
     return result;
   }
 
+  /** Rounded: the deadline is set a moment after the creation time, which truncated seconds turned into +1. */
+  private static long secondsBetween(com.google.protobuf.Timestamp from, com.google.protobuf.Timestamp to) {
+    long nanos = (to.getSeconds() - from.getSeconds()) * 1_000_000_000L + (to.getNanos() - from.getNanos());
+    return Math.round(nanos / 1e9);
+  }
+
   static JsonObject sandbox(Sandbox sandbox, boolean structured) {
-    long created = sandbox.getCreatedAt().getSeconds();
     StringBuilder text = new StringBuilder("Created sandbox ").append(sandbox.getId())
         .append(" (profile ").append(sandbox.getProfile()).append(").");
     JsonObject content = new JsonObject().put("sandbox_id", sandbox.getId()).put("profile", sandbox.getProfile());
     if (sandbox.hasIdleDeadline() && sandbox.hasCreatedAt()) {
-      long idle = sandbox.getIdleDeadline().getSeconds() - created;
+      long idle = secondsBetween(sandbox.getCreatedAt(), sandbox.getIdleDeadline());
       text.append(" It is destroyed after ").append(idle).append("s without a call naming it");
       content.put("idle_timeout_seconds", idle);
       if (sandbox.hasMaxDeadline()) {
-        long max = sandbox.getMaxDeadline().getSeconds() - created;
+        long max = secondsBetween(sandbox.getCreatedAt(), sandbox.getMaxDeadline());
         text.append(", and ").append(max).append("s after creation in any case");
         content.put("max_lifetime_seconds", max);
       }

@@ -8,6 +8,7 @@ import dev.phantom.gateway.client.SandboxClient;
 import dev.phantom.support.mesh.MeshOptions;
 import dev.phantom.support.mesh.PhantomNode;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import java.util.List;
@@ -42,7 +43,8 @@ public final class EmbeddedMesh implements AutoCloseable {
     JsonObject gateway = new JsonObject().put("grpcPort", 0).put("httpPort", 0).put("insecureLocal", true)
         .mergeIn(extra.getJsonObject("gateway", new JsonObject()));
     // Each mesh its own zygote state dir: one owner per state dir, and a test JVM may hold several meshes.
-    JsonObject zygote = new JsonObject().put("stateDir", freshStateDir().toString())
+    // No warm pools unless a test asks: most tests count sandboxes, cgroups and processes.
+    JsonObject zygote = new JsonObject().put("stateDir", freshStateDir().toString()).put("pools", new JsonArray())
         .mergeIn(extra.getJsonObject("zygote", new JsonObject()));
     JsonObject config = extra.copy().put("gateway", gateway).put("zygote", zygote);
     return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)),

@@ -243,7 +243,7 @@ class McpServerTest {
     assertThat(text(result)).isEqualTo("exit code 3\n--- stdout ---\npartial\n--- stderr ---\nboom");
     assertThat(result.getJsonObject("structuredContent")).isEqualTo(new JsonObject()
         .put("status", "ok").put("exit_code", 3).put("signal", null).put("stdout", "partial\n")
-        .put("stderr", "boom\n").put("truncated", false).put("wall_ms", 42L));
+        .put("stderr", "boom\n").put("truncated", false).put("wall_ms", 42L).put("warm", false));
   }
 
   @Test

@@ -36,6 +36,16 @@ public final class Addresses {
     return "phantom.zygote.cancel." + nodeId;
   }
 
+  /** Request {@code SetPoolSizesRequest} → reply {@code PoolStates}, to one zygote node: resizes its warm pools. */
+  public static String zygotePoolsSet(String nodeId) {
+    return "phantom.zygote.pools.set." + nodeId;
+  }
+
+  /** Request {@code GetPoolsRequest} → reply {@code PoolStates}, to one zygote node. */
+  public static String zygotePoolsGet(String nodeId) {
+    return "phantom.zygote.pools.get." + nodeId;
+  }
+
   /** Sent {@code phantom.v1.RunEvent}s of one streamed run, ending with the exit event. */
   public static String runEvents(String runId) {
     return "phantom.run.events." + runId;

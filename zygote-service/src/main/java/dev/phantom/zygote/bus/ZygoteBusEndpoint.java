@@ -20,6 +20,9 @@ import dev.phantom.zygote.core.RunOutcome;
 import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.SlotAgent;
+import dev.phantom.zygote.bwrap.WarmSlot;
+import dev.phantom.zygote.pool.WarmPools;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -64,6 +67,7 @@ public final class ZygoteBusEndpoint {
   private List<MessageConsumer<Buffer>> consumers = List.of();
   private java.util.function.IntSupplier sessions = () -> 0;
   private int maxSessions;
+  private WarmPools pools;
 
   /**
    * @param notReady why this node cannot spawn (bubblewrap missing), or empty
@@ -100,6 +104,11 @@ public final class ZygoteBusEndpoint {
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
   }
 
+  /** Runs take warm slots from {@code pools} when one is free. */
+  public void usePools(WarmPools pools) {
+    this.pools = pools;
+  }
+
   /** Sessions count as running sandboxes, and the node's capacity grows by their maximum. */
   public void countSessions(java.util.function.IntSupplier live, int max) {
     this.sessions = live;
@@ -116,6 +125,8 @@ public final class ZygoteBusEndpoint {
         .setReady(notReady.isEmpty())
         .setDetail(notReady.orElse(""))
         .setSentAtUnixMs(clock.millis())
+        .putAllWarmSlots(pools == null ? Map.of() : pools.idleByProfile().entrySet().stream()
+            .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().intValue())))
         .build();
   }
 
@@ -149,11 +160,14 @@ public final class ZygoteBusEndpoint {
       RunSpec spec = ProtoMapping.run(request, profile, config.defaultTimeoutMs(), config.maxOutputBytes());
       String streamAddress = request.getStreamAddress();
       OutputSink sink = streamAddress.isEmpty() ? null : streamTo(streamAddress);
-      return vertx.executeBlocking(() -> launch(state, profile, spec, sink), false)
+      return startOnLoop(state, profile, spec, sink)
+          .compose(running -> running != null ? Future.succeededFuture(running)
+              : vertx.executeBlocking(() -> launch(state, profile, spec, sink), false))
           .compose(running -> Future.fromCompletionStage(running.outcome(), context))
           .map(outcome -> {
             long queuedMicros = TimeUnit.NANOSECONDS.toMicros(state.launchedNanos - receivedNanos);
-            RunResult full = ProtoMapping.result(outcome, nodeId, profile.digest(), queuedMicros);
+            RunResult full = ProtoMapping.result(outcome, nodeId, profile.digest(), queuedMicros).toBuilder()
+                .setWarm(state.warm).build();
             record(full, outcome);
             if (sink == null) {
               return full;
@@ -171,16 +185,71 @@ public final class ZygoteBusEndpoint {
         });
   }
 
-  private SandboxLauncher.Running launch(RunState state, SandboxProfile profile, RunSpec spec, OutputSink sink) {
-    state.launchedNanos = System.nanoTime();
-    SandboxLauncher.Running running = launcher.launch(profile, spec, sink);
+  /**
+   * A warm slot started right here on the event loop when the job needs no file written and its line fits
+   * in the pipe at once: nothing of that blocks, and the hop to a worker thread would cost more than the
+   * handover. Null (as a value) when the job must go through {@link #launch}.
+   */
+  private Future<SandboxLauncher.Running> startOnLoop(RunState state, SandboxProfile profile, RunSpec spec,
+      OutputSink sink) {
+    // Quoting at most doubles a string, and the agents' framing is a few bytes per word.
+    if (pools == null || !spec.files().isEmpty() || 2 * SlotAgent.approximateBytes(spec.argv(), spec.env()) > ATOMIC_PIPE_WRITE) {
+      return Future.succeededFuture();
+    }
+    try {
+      state.launchedNanos = System.nanoTime();
+      SandboxLauncher.Running running = startWarm(profile, spec, sink);
+      if (running != null) {
+        adopt(state, running, true);
+      }
+      return Future.succeededFuture(running);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Pipe writes up to PIPE_BUF bytes into an empty pipe complete at once. */
+  private static final int ATOMIC_PIPE_WRITE = 4096;
+
+  private void adopt(RunState state, SandboxLauncher.Running running, boolean warm) {
+    state.warm = warm;
     synchronized (state) {
       state.running = running;
       if (state.cancelled) {
         running.kill(KillReason.CANCELLED);
       }
     }
+  }
+
+  private SandboxLauncher.Running launch(RunState state, SandboxProfile profile, RunSpec spec, OutputSink sink) {
+    state.launchedNanos = System.nanoTime();
+    SlotAgent.requireFits(spec.argv(), spec.env());
+    SandboxLauncher.Running running = pools == null ? null : startWarm(profile, spec, sink);
+    boolean warm = running != null;
+    if (running == null) {
+      running = launcher.launch(profile, spec, sink);
+    }
+    adopt(state, running, warm);
     return running;
+  }
+
+  /** The run in a warm slot, or null when none was free (or the one taken died before its job). */
+  private SandboxLauncher.Running startWarm(SandboxProfile profile, RunSpec spec, OutputSink sink) {
+    while (true) {
+      Optional<WarmSlot> slot = pools.take(profile, spec);
+      if (slot.isEmpty()) {
+        return null;
+      }
+      WarmSlot taken = slot.get();
+      try {
+        return taken.start(spec, taken.kind().handover(new SlotAgent.Job(spec.argv(), spec.env(), "")), sink);
+      } catch (IllegalStateException e) {
+        // The agent died between the liveness check and the handover: nothing of the job ran; next slot.
+      } catch (RuntimeException e) {
+        taken.discard(); // a bad request: the slot was never given the job, but it is not reused either
+        throw e;
+      }
+    }
   }
 
   void cancel(CancelRun cancel) {
@@ -256,6 +325,7 @@ public final class ZygoteBusEndpoint {
 
   private static final class RunState {
     volatile long launchedNanos;
+    volatile boolean warm;
     SandboxLauncher.Running running;
     boolean cancelled;
   }

@@ -21,7 +21,7 @@ public final class ZygoteFailures {
       return switch (z.reason()) {
         case INVALID_REQUEST -> PhantomException.invalidArgument(z.getMessage());
         case BUBBLEWRAP_MISSING -> PhantomException.failedPrecondition(z.getMessage());
-        case AT_CAPACITY -> new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, z.getMessage());
+        case AT_CAPACITY, TOO_LARGE -> new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED, z.getMessage());
         case SPAWN, STOPPING -> PhantomException.unavailable(z.getMessage());
       };
     }

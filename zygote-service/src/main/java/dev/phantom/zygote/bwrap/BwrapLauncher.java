@@ -8,6 +8,7 @@ import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxCgroups;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.SlotAgent;
 import dev.phantom.zygote.core.WorkspaceFile;
 import dev.phantom.zygote.core.WorkspacePaths;
 import dev.phantom.zygote.core.ZygoteException;
@@ -44,7 +45,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private final BwrapInstallation installation;
   private final List<String> prefix;
   private final LibC libc = LibC.get();
-  private final ExecutorService io = Executors.newThreadPerTaskExecutor(
+  // Reused threads: creating four platform threads per run cost about a millisecond on a busy host, as
+  // much as a warm slot's whole run.
+  private final ExecutorService io = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 60,
+      TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
       Thread.ofPlatform().name("zygote-io-", 0).daemon(true).stackSize(256 * 1024).factory());
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("zygote-timer").daemon(true).factory());
@@ -175,6 +179,12 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     }
   }
 
+  /** Refuses a run whose argv, env, files or collection cannot be honoured under {@code profile}. */
+  void validate(SandboxProfile profile, RunSpec run) {
+    BwrapArgs.build(installation.features(), profile, run);
+    validateWorkspace(profile, run);
+  }
+
   /** Runs in progress, for tests and shutdown. */
   public int runningCount() {
     return running.size();
@@ -191,6 +201,56 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private BwrapRun launch(SandboxProfile profile, RunSpec run, OutputSink sink, boolean interactive) {
+    Spawned spawned = spawnSandbox(profile, run);
+    BwrapRun handle = new BwrapRun(this, libc, run, spawned, sink, interactive, null);
+    running.add(handle);
+    handle.start(io, timer);
+    return handle;
+  }
+
+  /**
+   * Makes a warm slot of {@code profile}: a sandbox whose first process is {@code agent.argv()}, already in
+   * its cgroup with its rlimits and seccomp filter, waiting on its standard input for one job. Blocks for
+   * the spawn and the release handshake.
+   *
+   * @param agent the slot's own run: its argv is the agent, its limits and workspace those every job gets
+   */
+  public WarmSlot prepareSlot(SandboxProfile profile, RunSpec agent, SlotAgent kind) {
+    Spawned spawned = spawnSandbox(profile, agent);
+    StringBuilder statusText = new StringBuilder();
+    try {
+      if (spawned.blockFd() >= 0) {
+        SandboxRelease.placeAndRelease(this, libc, spawned, agent.limits(), statusText);
+      } else {
+        SandboxRelease.readUntilChildPid(libc, spawned.statusFd(), statusText);
+      }
+    } catch (RuntimeException e) {
+      libc.kill(spawned.pid(), LibC.SIGKILL);
+      spawned.group().killAll();
+      new WarmSlot(this, libc, profile, agent, kind, spawned, statusText).discard();
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "preparing a warm slot of " + profile.name() + " failed: "
+          + e.getMessage());
+    }
+    return new WarmSlot(this, libc, profile, agent, kind, spawned, statusText);
+  }
+
+  /** Starts a job in a prepared slot: the run's readers, waiter and timeout begin now. */
+  BwrapRun startInSlot(WarmSlot slot, RunSpec job, OutputSink sink, StringBuilder statusText) {
+    BwrapRun handle = new BwrapRun(this, libc, job, slot.spawned(), sink, false, statusText);
+    running.add(handle);
+    handle.start(io, timer);
+    return handle;
+  }
+
+  ExecutorService io() {
+    return io;
+  }
+
+  /**
+   * Spawns bubblewrap for {@code run} with its workspace and cgroup made and its pipes open; nothing reads
+   * them yet. On failure everything made is undone.
+   */
+  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run) {
     if (!installation.ready()) {
       throw new ZygoteException(ZygoteException.Reason.BUBBLEWRAP_MISSING, installation.problem().get());
     }
@@ -198,8 +258,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       throw new ZygoteException(ZygoteException.Reason.STOPPING, "the zygote is stopping");
     }
     long startNanos = System.nanoTime();
-    BwrapArgs.build(installation.features(), profile, run); // argv and env problems first, before anything is made
-    validateWorkspace(profile, run);
+    validate(profile, run); // argv and env problems first, before anything is made
     Optional<Mount.Workspace> wsMount = workspaceMount(profile);
     Workspaces.Workspace workspace = null;
     SandboxCgroups.Group group = null;
@@ -234,12 +293,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       int pid = spawn(argv, targets);
       started = true;
       closeAll(childEnds);
-      BwrapRun handle = new BwrapRun(this, libc, run, pid, startNanos, stdin.write, stdout.read, stderr.read,
-          status.read, blockPipe == null ? -1 : blockPipe.write, sink, group, workspaces, workspace,
-          wsMount.map(Mount.Workspace::target).orElse(""), interactive);
-      running.add(handle);
-      handle.start(io, timer);
-      return handle;
+      return new Spawned(pid, startNanos, stdin.write, stdout.read, stderr.read, status.read,
+          blockPipe == null ? -1 : blockPipe.write, group, workspaces, workspace,
+          wsMount.map(Mount.Workspace::target).orElse(""));
     } catch (RuntimeException e) {
       closeAll(childEnds);
       closeAll(parentEnds);

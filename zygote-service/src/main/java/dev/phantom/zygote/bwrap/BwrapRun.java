@@ -6,9 +6,9 @@ import dev.phantom.zygote.core.OutputBudget;
 import dev.phantom.zygote.core.OutputSink;
 import dev.phantom.zygote.core.Outcomes;
 import dev.phantom.zygote.core.RunOutcome;
-import dev.phantom.zygote.core.ResourceLimits;
 import dev.phantom.zygote.core.ResourceUsage;
 import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SlotAgent;
 import dev.phantom.zygote.core.SandboxCgroups;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.Termination;
@@ -36,6 +36,8 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   private final RunSpec spec;
   private final int pid;
   private final long startNanos;
+  /** Runs a job in a warm slot: the sandbox's first process is the slot's agent, which execs the job. */
+  private final boolean warm;
   private final int stdinFd;
   private final int stdoutFd;
   private final int stderrFd;
@@ -65,31 +67,35 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   private volatile long childStartedNanos;
   private ScheduledFuture<?> timeout;
 
-  BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
-      int stderrFd, int statusFd, OutputSink sink) {
-    this(launcher, libc, spec, pid, startNanos, stdinFd, stdoutFd, stderrFd, statusFd, -1, sink,
-        SandboxCgroups.NONE.create(spec.runId(), ResourceLimits.NONE), null, null, "", false);
-  }
-
-  BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, int pid, long startNanos, int stdinFd, int stdoutFd,
-      int stderrFd, int statusFd, int blockFd, OutputSink sink, SandboxCgroups.Group group, Workspaces workspaces,
-      Workspaces.Workspace workspace, String workspaceTarget, boolean interactive) {
+  /**
+   * @param warmStatus null for a fresh sandbox; for a warm slot, what its status fd said so far (the child
+   *     pid): the slot was released long ago and the job starts now
+   */
+  BwrapRun(BwrapLauncher launcher, LibC libc, RunSpec spec, Spawned spawned, OutputSink sink, boolean interactive,
+      StringBuilder warmStatus) {
     this.interactive = interactive;
-    this.blockFd = blockFd;
-    this.group = group;
-    this.workspaces = workspaces;
-    this.workspace = workspace;
-    this.workspaceTarget = workspaceTarget;
+    this.blockFd = warmStatus == null ? spawned.blockFd() : -1;
+    this.group = spawned.group();
+    this.workspaces = spawned.workspaces();
+    this.workspace = spawned.workspace();
+    this.workspaceTarget = spawned.workspaceTarget();
     this.launcher = launcher;
     this.libc = libc;
     this.spec = spec;
-    this.pid = pid;
-    this.startNanos = startNanos;
-    this.stdinFd = stdinFd;
-    this.stdoutFd = stdoutFd;
-    this.stderrFd = stderrFd;
-    this.statusFd = statusFd;
+    this.pid = spawned.pid();
+    this.stdinFd = spawned.stdinFd();
+    this.stdoutFd = spawned.stdoutFd();
+    this.stderrFd = spawned.stderrFd();
+    this.statusFd = spawned.statusFd();
     this.sink = sink;
+    this.warm = warmStatus != null;
+    if (warm) {
+      statusText.append(warmStatus);
+      this.startNanos = System.nanoTime();
+      this.childStartedNanos = startNanos;
+    } else {
+      this.startNanos = spawned.startNanos();
+    }
   }
 
   /** The bubblewrap (or setpriv, which execs it) process id on the host. */
@@ -173,6 +179,8 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
     io.execute(() -> {
       try {
+        // A warm slot's agent used CPU before the job came: what the run reports is the job's.
+        ResourceUsage before = warm ? group.usage() : ResourceUsage.NONE;
         Termination bwrap = waitForExit();
         if (interactive) {
           closeInput();
@@ -181,7 +189,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
         Captured e = err.join();
         BwrapStatus st = status.join();
         try {
-          complete(bwrap, o, e, st, afterExit());
+          complete(bwrap, o, e, st, afterExit(before));
         } finally {
           // After the reply: the caller need not wait for the unmount and the cgroup's removal. The run
           // still counts as running until they are done (launcher.finished), so nothing is reused early.
@@ -204,76 +212,28 @@ final class BwrapRun implements SandboxLauncher.Interactive {
    */
   private void placeAndRelease() {
     try {
-      OptionalIntHolder child = readStatusUntilChildPid();
-      if (child.pid < 0) {
-        return; // bubblewrap failed before creating the sandbox; its stderr says why
-      }
-      group.add(pid);
-      group.add(child.pid);
-      ResourceLimits limits = spec.limits();
-      if (launcher.rlimitsBySyscall()) {
-        setRlimit(child.pid, LibC.RLIMIT_CORE, 0);
-        if (limits.maxOpenFiles() > 0) {
-          setRlimit(child.pid, LibC.RLIMIT_NOFILE, limits.maxOpenFiles());
-        }
-        if (limits.maxFileSizeBytes() > 0) {
-          setRlimit(child.pid, LibC.RLIMIT_FSIZE, limits.maxFileSizeBytes());
-        }
-      }
-      childStartedNanos = System.nanoTime();
-      if (libc.write(blockFd, new byte[] {'1'}, 1) != 1) {
-        throw new IllegalStateException("releasing the sandbox failed: errno " + LibC.errno());
+      if (SandboxRelease.placeAndRelease(launcher, libc, new Spawned(pid, startNanos, stdinFd, stdoutFd, stderrFd,
+          statusFd, blockFd, group, workspaces, workspace, workspaceTarget), spec.limits(), statusText) >= 0) {
+        childStartedNanos = System.nanoTime();
       }
     } catch (RuntimeException e) {
       setupFailure = e.getMessage();
       LOG.warning("run " + spec.runId() + ": " + e.getMessage());
       kill(KillReason.SETUP);
-    } finally {
-      libc.close(blockFd);
-    }
-  }
-
-  private static final class OptionalIntHolder {
-    int pid = -1;
-  }
-
-  private OptionalIntHolder readStatusUntilChildPid() {
-    OptionalIntHolder holder = new OptionalIntHolder();
-    byte[] chunk = new byte[4096];
-    while (true) {
-      long n = LibC.readRetrying(libc, statusFd, chunk);
-      if (n <= 0) {
-        return holder;
-      }
-      statusText.append(new String(chunk, 0, (int) n, StandardCharsets.UTF_8));
-      var childPid = BwrapStatus.parse(statusText.toString()).childPid();
-      if (childPid.isPresent()) {
-        holder.pid = childPid.getAsInt();
-        return holder;
-      }
-    }
-  }
-
-  private void setRlimit(int target, int resource, long value) {
-    jnr.ffi.Pointer limit = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), 16);
-    limit.putLong(0, value);
-    limit.putLong(8, value);
-    if (libc.prlimit(target, resource, limit, null) != 0) {
-      throw new IllegalStateException("prlimit(" + target + ", " + resource + ", " + value + ") failed: errno " + LibC.errno());
     }
   }
 
   /** What is learned once bubblewrap is gone: every process killed, usage read, files collected. */
   private record AfterExit(ResourceUsage usage, List<WorkspaceFile> files) {}
 
-  private AfterExit afterExit() {
+  private AfterExit afterExit(ResourceUsage before) {
     ResourceUsage usage = ResourceUsage.NONE;
     List<WorkspaceFile> files = List.of();
     try {
       if (!group.killAndWait(5000)) {
         LOG.warning("run " + spec.runId() + ": processes still in the cgroup after 5 s of SIGKILL");
       }
-      usage = group.usage();
+      usage = group.usage().since(before);
       if (workspace != null && !spec.collect().isEmpty()) {
         files = workspaces.collect(workspace, workspaceTarget, spec.collect(), launcher.maxCollectEach(spec),
             launcher.maxCollectTotal(spec));
@@ -330,6 +290,9 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
     Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head, spec.timeout(),
         after.usage().oomKills(), spec.limits().memoryBytes());
+    if (warm) {
+      verdict = SlotAgent.classifyStart(verdict, status, err.head);
+    }
     if (killedBy == KillReason.SETUP && setupFailure != null) {
       verdict = new Outcomes.Verdict(verdict.status(), verdict.message() + ": " + setupFailure);
     }

@@ -18,6 +18,9 @@ public interface LibC {
   int P_PID = 1;
   int WEXITED = 4;
   int WNOWAIT = 0x01000000;
+  int WNOHANG = 1;
+  /** Offset of si_pid in a 64-bit siginfo_t (after si_signo, si_errno, si_code and padding). */
+  int SIGINFO_PID_OFFSET = 16;
   short POSIX_SPAWN_SETSIGDEF = 0x04;
   short POSIX_SPAWN_SETSIGMASK = 0x08;
   /** Generous upper bounds of glibc's opaque types on 64-bit (80, 336 and 128 bytes). */

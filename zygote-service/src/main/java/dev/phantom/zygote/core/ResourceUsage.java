@@ -11,4 +11,13 @@ package dev.phantom.zygote.core;
 public record ResourceUsage(long cpuUserMicros, long cpuSystemMicros, long peakMemoryBytes, long oomKills) {
 
   public static final ResourceUsage NONE = new ResourceUsage(0, 0, 0, 0);
+
+  /**
+   * CPU time and OOM kills since {@code before} (a warm slot's agent spent CPU starting before its job came);
+   * the peak stays: a job in a slot holds the agent's memory as its own command would.
+   */
+  public ResourceUsage since(ResourceUsage before) {
+    return new ResourceUsage(Math.max(0, cpuUserMicros - before.cpuUserMicros),
+        Math.max(0, cpuSystemMicros - before.cpuSystemMicros), peakMemoryBytes, Math.max(0, oomKills - before.oomKills));
+  }
 }

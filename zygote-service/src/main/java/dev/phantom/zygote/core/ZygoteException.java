@@ -14,7 +14,9 @@ public final class ZygoteException extends RuntimeException {
     /** Creating pipes or calling posix_spawn failed (fd exhaustion, fork failure). */
     SPAWN,
     /** The node is stopping and takes no new runs. */
-    STOPPING
+    STOPPING,
+    /** The job is larger than a sandbox takes (its command line and environment). */
+    TOO_LARGE
   }
 
   private final Reason reason;

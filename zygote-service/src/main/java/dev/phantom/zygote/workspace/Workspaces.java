@@ -135,6 +135,11 @@ public final class Workspaces {
     return ws;
   }
 
+  /** Places {@code files} in a workspace made by {@link #create} (a warm slot's, before its job starts). */
+  public void place(Workspace ws, String target, List<WorkspaceFile> files) {
+    place(ws.dir(), target, files, true);
+  }
+
   private void place(Path dir, String target, List<WorkspaceFile> files, boolean chown) {
     for (WorkspaceFile file : files) {
       List<String> parts = WorkspacePaths.components(target, file.path());

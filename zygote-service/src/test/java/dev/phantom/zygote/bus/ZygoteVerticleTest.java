@@ -38,6 +38,10 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import dev.phantom.proto.zygote.v1.GetPoolsRequest;
+import dev.phantom.proto.zygote.v1.PoolSize;
+import dev.phantom.proto.zygote.v1.PoolStates;
+import dev.phantom.proto.zygote.v1.SetPoolSizesRequest;
 
 /** The verticle on a plain Vertx, with a fake policy compiler on the event bus. */
 class ZygoteVerticleTest {
@@ -95,6 +99,9 @@ class ZygoteVerticleTest {
       // Never the host's default: another zygote (a build running in parallel) may own it.
       config.put("stateDir", java.nio.file.Files.createTempDirectory("zygote-state-").toString());
     }
+    if (!config.containsKey("pools")) {
+      config.put("pools", new io.vertx.core.json.JsonArray()); // the warm-pool test names its own
+    }
     Membership self = new Membership() {
       @Override
       public String selfId() {
@@ -141,6 +148,53 @@ class ZygoteVerticleTest {
     assertThat(compiles).as("compiled profiles are cached per name").hasValue(1);
     assertThat(arches).containsOnly(dev.phantom.support.HostArch.current());
     assertThat(meters.get("phantom.zygote.runs").tag("status", "ok").counter().count()).isEqualTo(2);
+  }
+
+  @Test
+  void runsTakeWarmSlotsAndPoolsAreSizedOverTheBus() throws Exception {
+    deploy("node-w", new JsonObject().put("pools", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("profile", "minimal").put("size", 1))));
+    waitForIdle("node-w", 1);
+    RunResult warm = await(spawn("node-w", request("w1", "minimal", "sh", "-c", "echo warm; exit 5")));
+    assertThat(warm.getWarm()).as(warm.toString()).isTrue();
+    assertThat(warm.getExitCode()).isEqualTo(5);
+    assertThat(warm.getStdout().toStringUtf8()).isEqualTo("warm\n");
+
+    // Emptied over the bus: the next run is cold, and says so.
+    PoolStates emptied = await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsSet("node-w"),
+        SetPoolSizesRequest.newBuilder().addSizes(PoolSize.newBuilder().setProfile("minimal").setSize(0)).build(),
+        PoolStates.parser(), 30_000));
+    assertThat(emptied.getPools(0).getTarget()).isZero();
+    waitForIdle("node-w", 0);
+    RunResult cold = await(spawn("node-w", request("w2", "minimal", "true")));
+    assertThat(cold.getWarm()).isFalse();
+    assertThat(cold.getExitCode()).isZero();
+
+    // Above what memory allows: refused with the ceiling, and nothing changed.
+    Throwable tooLarge = org.assertj.core.api.Assertions.catchThrowable(() -> await(BusRpc.request(vertx.eventBus(),
+        Addresses.zygotePoolsSet("node-w"), SetPoolSizesRequest.newBuilder()
+            .addSizes(PoolSize.newBuilder().setProfile("minimal").setSize(1))
+            .addSizes(PoolSize.newBuilder().setProfile("minimal-huge").setSize(10_000_000)).build(),
+        PoolStates.parser(), 30_000)));
+    assertThat(tooLarge).hasRootCauseInstanceOf(PhantomException.class).rootCause().hasMessageContaining("at most");
+    assertThat(((PhantomException) org.assertj.core.util.Throwables.getRootCause(tooLarge)).status())
+        .isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
+    PoolStates after = await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet("node-w"),
+        GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 30_000));
+    assertThat(after.getPoolsList()).extracting(p -> p.getProfile() + "=" + p.getTarget()).containsExactly("minimal=0");
+  }
+
+  private void waitForIdle(String nodeId, int idle) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      PoolStates states = await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet(nodeId),
+          GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 30_000));
+      if (states.getPoolsList().stream().mapToInt(p -> p.getIdle()).sum() == idle) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("idle slots never reached " + idle + ": " + states).isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   @Test

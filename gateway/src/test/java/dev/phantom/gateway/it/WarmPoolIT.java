@@ -1,0 +1,137 @@
+package dev.phantom.gateway.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.phantom.api.v1.RunCodeRequest;
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.api.v1.RunStatus;
+import dev.phantom.proto.zygote.v1.GetPoolsRequest;
+import dev.phantom.proto.zygote.v1.PoolStates;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.testing.SandboxHost;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Warm slots taken through every public door: gRPC, RunCode, REST, MCP and the CLI; each result says so. */
+class WarmPoolIT {
+
+  private static EmbeddedMesh mesh;
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    SandboxHost.assumeBubblewrap();
+    mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools", new JsonArray()
+        .add(new JsonObject().put("profile", "minimal").put("size", 2))
+        .add(new JsonObject().put("profile", "python-dev").put("size", 2)))));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  /** Waits until the node holds an idle slot of {@code profile}, so the next request is warm for sure. */
+  static void awaitIdle(String profile) throws Exception {
+    String node = mesh.node.mesh().membership().selfId();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      PoolStates states = EmbeddedMesh.await(BusRpc.request(mesh.node.mesh().vertx().eventBus(),
+          Addresses.zygotePoolsGet(node), GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
+      if (states.getPoolsList().stream().anyMatch(p -> p.getProfile().equals(profile) && p.getIdle() > 0)) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("no idle %s slot: %s", profile, states).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void grpcRunTakesAWarmSlotAndSaysSo() throws Exception {
+    awaitIdle("minimal");
+    RunResult result = mesh.run(EmbeddedMesh.request("minimal", "sh", "-c", "echo warm-$((6*7)); exit 4"));
+    assertThat(result.getStatus()).isEqualTo(RunStatus.RUN_STATUS_OK);
+    assertThat(result.getWarm()).as("%s", result).isTrue();
+    assertThat(result.getExitCode()).isEqualTo(4);
+    assertThat(result.getStdout().toStringUtf8()).isEqualTo("warm-42\n");
+  }
+
+  @Test
+  void runCodePythonRunsInAStartedInterpreter() throws Exception {
+    awaitIdle("python-dev");
+    RunResult result = EmbeddedMesh.await(mesh.client.runCode(RunCodeRequest.newBuilder().setLanguage("python")
+        .setSource("import os, sys\nprint('pid', os.getpid(), sys.argv)\n").build()));
+    assertThat(result.getWarm()).as("%s", result).isTrue();
+    // The interpreter is the slot's agent, the sandbox's second process: no new process ran the code.
+    assertThat(result.getStdout().toStringUtf8()).isEqualTo("pid 2 ['main.py']\n");
+  }
+
+  @Test
+  void restRunReportsWarmInItsJson() throws Exception {
+    awaitIdle("minimal");
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + mesh.httpPort + "/api/v2/run"))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"profile\": \"minimal\", \"argv\": [\"echo\", \"rest\"]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject result = new JsonObject(response.body());
+    assertThat(result.getBoolean("warm")).as(response.body()).isTrue();
+    assertThat(new String(Base64.getDecoder().decode(result.getString("stdout")))).isEqualTo("rest\n");
+  }
+
+  @Test
+  void mcpRunCommandReportsWarmInItsStructuredContent() throws Exception {
+    URI endpoint = URI.create("http://127.0.0.1:" + mesh.httpPort + "/mcp");
+    HttpResponse<String> initialized = mcp(endpoint, null, new JsonObject().put("jsonrpc", "2.0").put("id", 1)
+        .put("method", "initialize").put("params", new JsonObject().put("protocolVersion", "2025-11-25")
+            .put("capabilities", new JsonObject())
+            .put("clientInfo", new JsonObject().put("name", "WarmPoolIT").put("version", "1"))));
+    String session = initialized.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    mcp(endpoint, session, new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/initialized"));
+    awaitIdle("python-dev");
+    HttpResponse<String> called = mcp(endpoint, session, new JsonObject().put("jsonrpc", "2.0").put("id", 2)
+        .put("method", "tools/call").put("params", new JsonObject().put("name", "run_command").put("arguments",
+            new JsonObject().put("argv", new JsonArray().add("python3").add("-c").add("print('mcp')")))));
+    JsonObject body = new JsonObject(called.body());
+    assertThat(body.containsKey("result")).as(called.body()).isTrue();
+    JsonObject structured = body.getJsonObject("result").getJsonObject("structuredContent");
+    assertThat(structured.getString("stdout")).isEqualTo("mcp\n");
+    assertThat(structured.getBoolean("warm")).as("%s", structured).isTrue();
+  }
+
+  @Test
+  void cliRunVerboseSaysItWasWarm() throws Exception {
+    awaitIdle("minimal");
+    try (LauncherProcess cli = LauncherProcess.start("run", "--gateway", "127.0.0.1:" + mesh.grpcPort,
+        "--profile", "minimal", "-v", "--", "echo", "cli")) {
+      assertThat(cli.waitFor(Duration.ofSeconds(60))).isZero();
+      assertThat(cli.stdout).containsExactly("cli");
+      assertThat(String.join("\n", cli.stderr)).containsPattern(Pattern.compile("phantom: ok, warm slot on node \\S+"));
+    }
+  }
+
+  private static HttpResponse<String> mcp(URI endpoint, String session, JsonObject message) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString(message.encode()));
+    if (session != null) {
+      request.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+}

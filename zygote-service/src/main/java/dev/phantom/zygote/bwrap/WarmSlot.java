@@ -1,0 +1,145 @@
+package dev.phantom.zygote.bwrap;
+
+import dev.phantom.zygote.core.OutputSink;
+import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxLauncher;
+import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.SlotAgent;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A sandbox made ahead of time whose agent waits for one job. Taken by exactly one job, or discarded; it
+ * never goes back to a pool.
+ */
+public final class WarmSlot {
+
+  private final BwrapLauncher launcher;
+  private final LibC libc;
+  private final SandboxProfile profile;
+  private final RunSpec agent;
+  private final SlotAgent kind;
+  private final Spawned spawned;
+  private final StringBuilder statusText;
+  private final long readyNanos = System.nanoTime();
+  private final AtomicBoolean used = new AtomicBoolean();
+
+  WarmSlot(BwrapLauncher launcher, LibC libc, SandboxProfile profile, RunSpec agent, SlotAgent kind, Spawned spawned,
+      StringBuilder statusText) {
+    this.launcher = launcher;
+    this.libc = libc;
+    this.profile = profile;
+    this.agent = agent;
+    this.kind = kind;
+    this.spawned = spawned;
+    this.statusText = statusText;
+  }
+
+  Spawned spawned() {
+    return spawned;
+  }
+
+  public SandboxProfile profile() {
+    return profile;
+  }
+
+  /** The limits every job of this slot runs under (its cgroup and rlimits were set when it was made). */
+  public RunSpec agent() {
+    return agent;
+  }
+
+  public SlotAgent kind() {
+    return kind;
+  }
+
+  /** When the slot became ready, in {@link System#nanoTime()} terms. */
+  public long readyNanos() {
+    return readyNanos;
+  }
+
+  /** The bubblewrap process on the host and its sandbox's processes, for memory accounting. */
+  public int pid() {
+    return spawned.pid();
+  }
+
+  /** False when {@code job} needs what only a fresh spawn gives (files or collection without a host workspace). */
+  public boolean canRun(RunSpec job) {
+    return job.hostWorkspace().isEmpty()
+        && (spawned.workspace() != null || (job.files().isEmpty() && job.collect().isEmpty()));
+  }
+
+  /**
+   * True while the slot's bubblewrap has not exited. A dead slot (its agent crashed, or something killed it)
+   * must never be handed a job.
+   */
+  public boolean alive() {
+    jnr.ffi.Pointer info = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), LibC.SIGINFO_SIZE);
+    info.putInt(LibC.SIGINFO_PID_OFFSET, 0);
+    if (libc.waitid(LibC.P_PID, spawned.pid(), info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT) != 0) {
+      return false;
+    }
+    return info.getInt(LibC.SIGINFO_PID_OFFSET) == 0; // si_pid stays 0 while the process has not exited
+  }
+
+  /**
+   * Hands {@code job} to the agent and starts reading the run's output. The job's files must already be in
+   * the workspace. {@code job.limits()} must be those of {@link #agent()}.
+   *
+   * @param jobLine the agent's encoding of the job ({@link SlotAgent#handover})
+   * @throws IllegalStateException when the slot was used already, or its agent is gone (nothing ran)
+   * @throws dev.phantom.zygote.core.ZygoteException {@code INVALID_REQUEST} for a bad job (the slot is kept)
+   */
+  public SandboxLauncher.Running start(RunSpec job, byte[] jobLine, OutputSink sink) {
+    launcher.validate(profile, job);
+    if (!used.compareAndSet(false, true)) {
+      throw new IllegalStateException("slot already used");
+    }
+    if (!job.files().isEmpty()) {
+      try {
+        spawned.workspaces().place(spawned.workspace(), spawned.workspaceTarget(), job.files());
+      } catch (RuntimeException e) {
+        discardNow();
+        throw e;
+      }
+    }
+    // The line fits in the pipe buffer's 64 KiB in all but rare cases; a longer one blocks this worker
+    // until the agent has read the head of it, which it does at once.
+    long n = writeFully(jobLine);
+    if (n < 0) {
+      discardNow();
+      throw new IllegalStateException("the slot's agent is gone: errno " + (-n));
+    }
+    return launcher.startInSlot(this, job, sink, statusText);
+  }
+
+  /** Kills the slot and releases what it holds, off the caller's thread. */
+  public void discard() {
+    if (used.compareAndSet(false, true)) {
+      discardNow();
+    }
+  }
+
+  private void discardNow() {
+    libc.kill(spawned.pid(), LibC.SIGKILL);
+    spawned.group().killAll();
+    RunSpec reaper = agent;
+    // A run that nobody reads: its waiter reaps bubblewrap and its release removes the workspace and cgroup.
+    launcher.startInSlot(this, reaper, null, statusText);
+  }
+
+  private long writeFully(byte[] data) {
+    int off = 0;
+    while (off < data.length) {
+      byte[] rest = off == 0 ? data : java.util.Arrays.copyOfRange(data, off, data.length);
+      long n = libc.write(spawned.stdinFd(), rest, rest.length);
+      if (n < 0) {
+        int errno = LibC.errno();
+        if (errno == LibC.EINTR) {
+          continue;
+        }
+        return -errno;
+      }
+      off += (int) n;
+    }
+    return off;
+  }
+}

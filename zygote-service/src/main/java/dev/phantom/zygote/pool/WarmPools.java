@@ -1,0 +1,392 @@
+package dev.phantom.zygote.pool;
+
+import dev.phantom.zygote.bwrap.BwrapLauncher;
+import dev.phantom.zygote.bwrap.WarmSlot;
+import dev.phantom.zygote.core.PoolMemory;
+import dev.phantom.zygote.core.ResourceLimits;
+import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.SlotAgent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Warm pools, one per profile: sandboxes made ahead of time, each waiting for exactly one job.
+ *
+ * <p>Threads: {@link #take} runs on the caller's worker thread and never blocks on a spawn. One refill thread
+ * makes slots one at a time, so refilling never takes more than one core from running jobs; it also
+ * discards slots above a pool's target and those of a profile whose policy changed.
+ */
+public final class WarmPools implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(WarmPools.class.getName());
+
+  /** Before a slot of the pool was measured: what an idle slot costs, by agent (measured on Debian 12). */
+  static long estimatedSlotBytes(SlotAgent agent) {
+    return agent == SlotAgent.PYTHON ? 16L << 20 : 1L << 20;
+  }
+
+  /** How long a slot's profile is trusted before it is fetched again (a changed policy drains the pool). */
+  private static final Duration PROFILE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final BwrapLauncher launcher;
+  private final Function<String, CompletionStage<SandboxProfile>> profiles;
+  private final Function<SandboxProfile, ResourceLimits> defaultLimits;
+  private final HostMemory memory;
+  private final double memoryShare;
+  private final double shrinkPressure;
+  private final MeterRegistry meters;
+  private final Map<String, Pool> pools = new ConcurrentHashMap<>();
+  private final Thread refiller;
+  private final Object wake = new Object();
+  private volatile boolean closed;
+  private volatile double memoryPressure;
+  private final AtomicLong slotSeq = new AtomicLong();
+  private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
+  private long lastSweepNanos = System.nanoTime();
+
+  /**
+   * @param profiles fetches a compiled profile by name
+   * @param defaultLimits the limits a request without any gets under a profile: what slots are made with
+   */
+  public WarmPools(BwrapLauncher launcher, Function<String, CompletionStage<SandboxProfile>> profiles,
+      Function<SandboxProfile, ResourceLimits> defaultLimits, HostMemory memory, double memoryShare,
+      double shrinkPressure, MeterRegistry meters) {
+    this.launcher = launcher;
+    this.profiles = profiles;
+    this.defaultLimits = defaultLimits;
+    this.memory = memory;
+    this.memoryShare = memoryShare;
+    this.shrinkPressure = shrinkPressure;
+    this.meters = meters;
+    this.refiller = Thread.ofPlatform().name("zygote-pool-refill").daemon(true).unstarted(this::refillLoop);
+  }
+
+  public void start() {
+    refiller.start();
+  }
+
+  /** One profile's pool. */
+  private final class Pool {
+    final String profile;
+    final SlotAgent agent;
+    final Deque<WarmSlot> idle = new ConcurrentLinkedDeque<>();
+    volatile int target;
+    volatile long slotBytes;
+    volatile SandboxProfile compiled;
+    volatile long compiledAtNanos;
+    volatile String lastFailure = "";
+    final Counter hits;
+    final Timer refill;
+
+    Pool(String profile, SlotAgent agent) {
+      this.profile = profile;
+      this.agent = agent;
+      this.slotBytes = estimatedSlotBytes(agent);
+      this.hits = Counter.builder("phantom.zygote.pool.hits").tag("profile", profile)
+          .description("Runs that took a warm slot").register(meters);
+      this.refill = Timer.builder("phantom.zygote.pool.refill").tag("profile", profile)
+          .description("Time to make one warm slot").register(meters);
+      Gauge.builder("phantom.zygote.pool.size", idle, Deque::size).tag("profile", profile)
+          .description("Idle warm slots").register(meters);
+      Gauge.builder("phantom.zygote.pool.target", this, p -> p.target).tag("profile", profile)
+          .description("Warm slots the pool keeps").register(meters);
+    }
+  }
+
+  /** What a pool looks like now. */
+  public record PoolState(String profile, SlotAgent agent, int target, int idle, int ceiling, long slotBytes,
+      long hits, String lastFailure) {}
+
+  /**
+   * Sets how many warm slots {@code profile} keeps (0 empties the pool).
+   *
+   * @throws PoolException {@code TOO_LARGE} with the computed ceiling when memory does not allow {@code size}
+   */
+  public PoolState resize(String profile, int size, SlotAgent agent) {
+    check(profile, size, agent);
+    Pool pool = pools.computeIfAbsent(profile, name -> new Pool(name, agent));
+    pool.target = size;
+    signal();
+    return state(pool);
+  }
+
+  /** Throws what {@link #resize} would, changing nothing. */
+  public void check(String profile, int size, SlotAgent agent) {
+    if (size < 0) {
+      throw new PoolException(PoolException.Reason.INVALID, "pool size of " + profile + " must be >= 0, got " + size);
+    }
+    Pool existing = pools.get(profile);
+    if (existing != null && existing.agent != agent && size > 0) {
+      throw new PoolException(PoolException.Reason.INVALID, "the pool of " + profile + " holds " + name(existing.agent)
+          + " slots; set its size to 0 before changing the agent to " + name(agent));
+    }
+    long slotBytes = existing == null ? estimatedSlotBytes(agent) : existing.slotBytes;
+    int ceiling = ceiling(profile, slotBytes);
+    if (size > ceiling) {
+      throw new PoolException(PoolException.Reason.TOO_LARGE, "a pool of " + size + " " + profile
+          + " slots does not fit in memory: at most " + ceiling + " (idle slots may hold "
+          + Math.round(memoryShare * 100) + "% of available memory; one " + profile + " slot takes about "
+          + (slotBytes >> 10) + " KiB)");
+    }
+  }
+
+  public List<PoolState> states() {
+    return pools.values().stream().map(this::state).sorted(java.util.Comparator.comparing(PoolState::profile)).toList();
+  }
+
+  /** Idle warm slots by profile, for the node report. */
+  public Map<String, Integer> idleByProfile() {
+    Map<String, Integer> out = new HashMap<>();
+    pools.forEach((name, pool) -> out.put(name, pool.idle.size()));
+    return out;
+  }
+
+  /** Host pids of the idle slots of {@code profile} (their bubblewrap processes), for memory figures and tests. */
+  public List<Integer> idlePids(String profile) {
+    Pool pool = pools.get(profile);
+    return pool == null ? List.of() : pool.idle.stream().map(WarmSlot::pid).toList();
+  }
+
+  private PoolState state(Pool pool) {
+    return new PoolState(pool.profile, pool.agent, pool.target, pool.idle.size(), ceiling(pool), pool.slotBytes,
+        (long) pool.hits.count(), pool.lastFailure);
+  }
+
+  private int ceiling(Pool pool) {
+    return ceiling(pool.profile, pool.slotBytes);
+  }
+
+  private int ceiling(String profile, long slotBytes) {
+    Map<String, Long> held = new HashMap<>();
+    pools.forEach((name, p) -> held.put(name, p.slotBytes * p.idle.size()));
+    return PoolMemory.ceiling(profile, memory.availableBytes(), memoryShare, slotBytes, held);
+  }
+
+  /**
+   * A live warm slot that can run {@code job} under {@code profile}, or empty (the caller spawns cold). The
+   * reason for a miss is counted. A slot taken is the caller's: start it or discard it.
+   */
+  public Optional<WarmSlot> take(SandboxProfile profile, RunSpec job) {
+    Pool pool = pools.get(profile.name());
+    if (pool == null || pool.target == 0) {
+      return miss(profile.name(), "no_pool");
+    }
+    if (!job.hostWorkspace().isEmpty()) {
+      return miss(profile.name(), "host_workspace");
+    }
+    while (true) {
+      WarmSlot slot = pool.idle.pollFirst();
+      if (slot == null) {
+        signal();
+        return miss(profile.name(), "empty");
+      }
+      if (!slot.profile().digest().equals(profile.digest())) {
+        slot.discard(); // the policy changed since the slot was made
+        continue;
+      }
+      if (!slot.agent().limits().equals(job.limits())) {
+        pool.idle.addFirst(slot); // fine for the next request with default limits
+        return miss(profile.name(), "limits");
+      }
+      if (!slot.canRun(job)) {
+        pool.idle.addFirst(slot);
+        return miss(profile.name(), "workspace");
+      }
+      if (!slot.alive()) {
+        LOG.warning("a warm slot of " + profile.name() + " died while it waited; it is replaced");
+        deadSlot(profile.name());
+        slot.discard();
+        continue;
+      }
+      pool.hits.increment();
+      signal();
+      return Optional.of(slot);
+    }
+  }
+
+  private Optional<WarmSlot> miss(String profile, String reason) {
+    Counter.builder("phantom.zygote.pool.misses").tag("profile", profile).tag("reason", reason)
+        .description("Runs that found no warm slot and started cold").register(meters).increment();
+    return Optional.empty();
+  }
+
+  /** Memory pressure (PSI some avg10, percent), read by the node's report timer. */
+  public void pressure(double someAvg10) {
+    boolean wasShrunk = memoryPressure > shrinkPressure;
+    memoryPressure = someAvg10;
+    if (wasShrunk != someAvg10 > shrinkPressure) {
+      LOG.info("memory pressure " + someAvg10 + "%: warm pools " + (someAvg10 > shrinkPressure ? "shrink to half" : "grow back"));
+      signal();
+    }
+  }
+
+  private void signal() {
+    synchronized (wake) {
+      wake.notifyAll();
+    }
+  }
+
+  private void refillLoop() {
+    while (!closed) {
+      boolean worked = false;
+      try {
+        if (System.nanoTime() - lastSweepNanos > SWEEP_EVERY.toNanos()) {
+          sweepDead();
+        }
+        for (Pool pool : pools.values()) {
+          worked |= tend(pool);
+        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "warm pool refill failed", e);
+      }
+      if (!worked) {
+        synchronized (wake) {
+          try {
+            wake.wait(1000);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  /** Replaces idle slots that died while they waited (killed from outside, their agent crashed). */
+  private void sweepDead() {
+    lastSweepNanos = System.nanoTime();
+    for (Pool pool : pools.values()) {
+      for (WarmSlot slot : List.copyOf(pool.idle)) {
+        if (!slot.alive() && pool.idle.remove(slot)) {
+          LOG.warning("a warm slot of " + pool.profile + " died while it waited; it is replaced");
+          deadSlot(pool.profile);
+          slot.discard();
+        }
+      }
+    }
+  }
+
+  private void deadSlot(String profile) {
+    Counter.builder("phantom.zygote.pool.dead").tag("profile", profile)
+        .description("Warm slots found dead before they were used").register(meters).increment();
+  }
+
+  /** Makes or discards at most one slot of {@code pool}; true when it did something. */
+  private boolean tend(Pool pool) {
+    int target = PoolMemory.effectiveTarget(pool.target, memoryPressure, shrinkPressure);
+    if (pool.idle.size() > target) {
+      WarmSlot extra = pool.idle.pollLast();
+      if (extra != null) {
+        extra.discard();
+      }
+      return true;
+    }
+    if (pool.idle.size() == target) {
+      return false;
+    }
+    SandboxProfile profile;
+    try {
+      profile = currentProfile(pool);
+    } catch (Exception e) {
+      pool.lastFailure = "fetching profile " + pool.profile + " failed: " + e.getMessage();
+      LOG.warning("warm pool " + pool.profile + ": " + pool.lastFailure);
+      sleepQuietly(1000);
+      return false;
+    }
+    long started = System.nanoTime();
+    RunSpec agent = new RunSpec("slot-" + pool.profile + "-" + slotSeq.incrementAndGet(), pool.agent.argv(),
+        new byte[0], Map.of(), Duration.ofDays(1), 0).withLimits(defaultLimits.apply(profile));
+    try {
+      WarmSlot slot = launcher.prepareSlot(profile, agent, pool.agent);
+      pool.refill.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      if (pool.idle.isEmpty() || pool.slotBytes == estimatedSlotBytes(pool.agent)) {
+        measureLater(pool, slot);
+      }
+      pool.idle.addLast(slot);
+      pool.lastFailure = "";
+      return true;
+    } catch (RuntimeException e) {
+      pool.lastFailure = e.getMessage();
+      LOG.warning("warm pool " + pool.profile + ": " + e.getMessage());
+      sleepQuietly(1000); // bubblewrap missing, profile broken: do not spin
+      return false;
+    }
+  }
+
+  /** An agent's memory is only what it holds once it waits: measured a little after it was made. */
+  private void measureLater(Pool pool, WarmSlot slot) {
+    Thread.ofVirtual().start(() -> {
+      sleepQuietly(slot.kind() == SlotAgent.PYTHON ? 1500 : 300);
+      long bytes = memory.treePssBytes(slot.pid());
+      if (bytes > 0) {
+        pool.slotBytes = bytes;
+      }
+    });
+  }
+
+  private SandboxProfile currentProfile(Pool pool) throws Exception {
+    SandboxProfile cached = pool.compiled;
+    if (cached != null && System.nanoTime() - pool.compiledAtNanos < PROFILE_TIMEOUT.toNanos()) {
+      return cached;
+    }
+    SandboxProfile fresh = profiles.apply(pool.profile).toCompletableFuture().get(PROFILE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    if (cached != null && !cached.digest().equals(fresh.digest())) {
+      LOG.info("profile " + pool.profile + " changed: its warm slots are replaced");
+      for (WarmSlot stale; (stale = pool.idle.pollFirst()) != null; ) {
+        stale.discard();
+      }
+    }
+    pool.compiled = fresh;
+    pool.compiledAtNanos = System.nanoTime();
+    return fresh;
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String name(SlotAgent agent) {
+    return agent.name().toLowerCase();
+  }
+
+  /** Stops refilling and destroys every idle slot. */
+  @Override
+  public void close() {
+    closed = true;
+    refiller.interrupt();
+    try {
+      refiller.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    List<WarmSlot> all = new ArrayList<>();
+    for (Pool pool : pools.values()) {
+      pool.target = 0;
+      for (WarmSlot slot; (slot = pool.idle.pollFirst()) != null; ) {
+        all.add(slot);
+      }
+    }
+    all.forEach(WarmSlot::discard);
+  }
+}

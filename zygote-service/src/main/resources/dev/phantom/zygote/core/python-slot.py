@@ -1,0 +1,168 @@
+# The agent of a warm Python slot (see SlotAgent.PYTHON). It starts inside the sandbox, imports what most
+# programs import first, then waits on stdin for one job line: {"argv": [...], "env": {...}, "cwd": "..."}.
+# A job that runs this interpreter's Python (`python3 FILE args` or `python3 -c CODE args`) runs here at
+# once, as that command would; anything else is exec'd. Either way the slot ends with the job.
+import os
+import sys
+
+# Loaded once per slot, before any job exists. Each module costs memory in every idle slot: keep to
+# what agents' scripts import most.
+PRELOAD = ("json", "re", "collections", "functools", "itertools", "math", "random", "datetime", "time",
+           "typing", "dataclasses", "pathlib", "io", "string", "textwrap", "enum", "copy", "base64",
+           "hashlib", "struct", "runpy", "types", "traceback", "shutil", "atexit", "gc", "threading")
+for _name in PRELOAD:
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+PRELOADED = frozenset(sys.modules)
+# What exists now is the slot's, not a job's: frozen out of the collector's generations, so that at the
+# end a scan of those generations sees only objects the job made (and pages stay shared where they can).
+sys.modules["gc"].freeze()
+MAX_JOB_BYTES = 256 * 1024
+
+
+def read_job():
+    # Byte by byte: whatever follows the line on fd 0 is the job's own stdin and must stay unread.
+    line = bytearray()
+    while True:
+        b = os.read(0, 1)
+        if not b:
+            os._exit(125)
+        if b == b"\n":
+            return __import__("json").loads(line)
+        line += b
+        if len(line) > MAX_JOB_BYTES:
+            os._exit(125)
+
+
+def exec_job(argv):
+    try:
+        os.execvpe(argv[0], argv, os.environ)
+    except OSError as e:
+        reason = "No such file or directory" if isinstance(e, FileNotFoundError) else "Permission denied" \
+            if isinstance(e, PermissionError) else os.strerror(e.errno or 0)
+        sys.stderr.write("phantom-slot: execvp %s: %s\n" % (argv[0], reason))
+        sys.stderr.flush()
+        os._exit(127)
+
+
+def is_this_python(command):
+    shutil = sys.modules["shutil"]
+    found = shutil.which(command)
+    return found is not None and os.path.realpath(found) == os.path.realpath(sys.executable)
+
+
+def python_plan(argv, env):
+    """(code or None, script or None, sys.argv) when the job is Python this interpreter can run, else None."""
+    if len(argv) < 2 or not is_this_python(argv[0]) or any(k.startswith("PYTHON") for k in env):
+        return None
+    if argv[1] == "-c" and len(argv) >= 3:
+        return argv[2], None, ["-c"] + argv[3:]
+    if argv[1].startswith("-"):
+        return None  # interpreter options: let the real command line handle them
+    return None, argv[1], argv[1:]
+
+
+def forget_shadowed(directory):
+    # A job's own module named like a preloaded one (random.py next to main.py) must win, as it would
+    # in a fresh interpreter where the script's directory comes first on sys.path.
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return
+    for entry in names:
+        name = entry[:-3] if entry.endswith(".py") else entry
+        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            if loaded in PRELOADED:
+                del sys.modules[loaded]
+
+
+def trimmed(tb):
+    runpy_file = getattr(sys.modules.get("runpy"), "__file__", None)
+    while tb is not None and tb.tb_frame.f_code.co_filename in ("<phantom-slot>", runpy_file):
+        tb = tb.tb_next
+    return tb
+
+
+def run_job():
+    job = read_job()
+    argv, env, cwd = job["argv"], job["env"], job["cwd"]
+    os.environ.update(env)
+    if cwd:
+        os.chdir(cwd)
+    plan = python_plan(argv, env)
+    if plan is None:
+        exec_job(argv)
+    code, script, sys.argv = plan
+    status = 0
+    try:
+        if code is not None:
+            sys.path[0] = ""
+            forget_shadowed("")
+            main = sys.modules["types"].ModuleType("__main__")
+            main.__builtins__ = __builtins__
+            sys.modules["__main__"] = main
+            exec(compile(code, "<string>", "exec"), main.__dict__)
+        else:
+            if not os.path.exists(script):
+                sys.stderr.write("%s: can't open file %r: [Errno 2] No such file or directory\n"
+                                 % (sys.executable, os.path.abspath(script)))
+                status = 2
+            else:
+                sys.path[0] = os.path.dirname(os.path.realpath(script))
+                forget_shadowed(sys.path[0])
+                sys.modules["runpy"].run_path(script, run_name="__main__")
+    except SystemExit as e:
+        status = exit_status(e)
+    except BaseException as e:
+        e.__traceback__ = trimmed(e.__traceback__)  # the hook prints the exception's own traceback
+        sys.excepthook(type(e), e, e.__traceback__)
+        status = 130 if isinstance(e, KeyboardInterrupt) else 1
+    finish(status)
+
+
+def exit_status(e):
+    # As the interpreter treats an uncaught SystemExit.
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code & 0xFF
+    try:
+        sys.stderr.write(str(e.code) + "\n")
+    except Exception:
+        pass
+    return 1
+
+
+def finish(status):
+    """Ends the job the way interpreter exit does, minus tearing down every module: that teardown costs
+    tens of milliseconds and gives nothing back that the end of the process does not."""
+    try:
+        sys.modules["threading"]._shutdown()  # non-daemon threads run to their end, as at normal exit
+    except BaseException:
+        pass
+    try:
+        sys.modules["atexit"]._run_exitfuncs()
+    except BaseException:
+        pass
+    io = sys.modules["io"]
+    gc = sys.modules["gc"]
+    # Files the job left open lose no buffered byte: the interpreter would flush them as it freed them.
+    for generation in range(3):
+        for obj in gc.get_objects(generation):
+            if isinstance(obj, io.IOBase):
+                try:
+                    if not obj.closed:
+                        obj.flush()
+                except Exception:
+                    pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            status = status or 120  # what the interpreter exits with when it cannot flush stdout
+    os._exit(status)
+
+
+run_job()

@@ -1,0 +1,200 @@
+package dev.phantom.zygote.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.phantom.support.testing.SandboxHost;
+import dev.phantom.zygote.TestProfiles;
+import dev.phantom.zygote.ZygoteConfig;
+import dev.phantom.zygote.ZygoteVerticle;
+import dev.phantom.zygote.bwrap.BwrapLauncher;
+import dev.phantom.zygote.bwrap.WarmSlot;
+import dev.phantom.zygote.core.Mount;
+import dev.phantom.zygote.core.ResourceLimits;
+import dev.phantom.zygote.core.RunOutcome;
+import dev.phantom.zygote.core.RunSpec;
+import dev.phantom.zygote.core.SandboxProfile;
+import dev.phantom.zygote.core.SlotAgent;
+import dev.phantom.zygote.core.WorkspaceFile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Warm slots against the real bubblewrap, cgroups and workspaces of this host. */
+class WarmPoolsTest {
+
+  static final ResourceLimits LIMITS = new ResourceLimits(256L << 20, 64, 0, 0, 0);
+  static Path stateDirPath;
+  static ZygoteVerticle.Setup setup;
+  static BwrapLauncher launcher;
+  static WarmPools pools;
+  static SandboxProfile shell;
+  static SandboxProfile python;
+
+  @BeforeAll
+  static void start() throws Exception {
+    SandboxHost.assumeBubblewrap();
+    stateDirPath = Files.createTempDirectory("zygote-pools-");
+    setup = ZygoteVerticle.setUp(ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDirPath.toString())), "pool-test");
+    launcher = setup.launcher();
+    shell = withWorkspace("shell");
+    python = withWorkspace("python");
+    pools = new WarmPools(launcher,
+        name -> CompletableFuture.completedFuture(name.equals("python") ? python : shell),
+        profile -> LIMITS, new HostMemory(), 0.25, 10, new SimpleMeterRegistry());
+    pools.start();
+  }
+
+  static SandboxProfile withWorkspace(String name) {
+    List<Mount> mounts = new ArrayList<>(TestProfiles.MINIMAL_MOUNTS);
+    mounts.add(new Mount.Workspace("/workspace", 8L << 20));
+    SandboxProfile base = TestProfiles.minimal();
+    return new SandboxProfile(name, "sha256:" + name, base.seccompBpf(), mounts, base.env(), "sandbox", "/workspace",
+        1000, 1000, base.limits());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (pools != null) {
+      pools.close();
+    }
+    if (launcher != null) {
+      launcher.close();
+    }
+    if (setup != null) {
+      setup.stateDir().close();
+    }
+  }
+
+  static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition not met within 30 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  static RunSpec job(String... argv) {
+    return RunSpec.of("job-" + System.nanoTime(), List.of(argv), Duration.ofSeconds(20), 1 << 20).withLimits(LIMITS);
+  }
+
+  static WarmSlot takeWhenReady(SandboxProfile profile, RunSpec job) throws InterruptedException {
+    until(() -> pools.idleByProfile().getOrDefault(profile.name(), 0) > 0);
+    return pools.take(profile, job).orElseThrow();
+  }
+
+  static RunOutcome runWarm(SandboxProfile profile, RunSpec job) throws Exception {
+    WarmSlot slot = takeWhenReady(profile, job);
+    byte[] line = slot.kind().handover(new SlotAgent.Job(job.argv(), job.env(), ""));
+    return slot.start(job, line, null).outcome().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  static String out(RunOutcome outcome) {
+    return new String(outcome.stdout(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aShellSlotRunsAnyArgvWithItsEnvStdinAndFiles() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    RunSpec job = new RunSpec("job-env", List.of("sh", "-c", "echo \"$GREETING $1\"; cat; cat note.txt; pwd; exit 3", "sh",
+        "it's\nmultiline"), "stdin-data|".getBytes(StandardCharsets.UTF_8), Map.of("GREETING", "hello 'quoted'"),
+        Duration.ofSeconds(20), 1 << 20).withLimits(LIMITS)
+        .withWorkspace(List.of(WorkspaceFile.of("note.txt", "from-file|".getBytes(StandardCharsets.UTF_8), 0644)), List.of(), "");
+    RunOutcome outcome = runWarm(shell, job);
+    assertThat(outcome.status()).isEqualTo(RunOutcome.Status.OK);
+    assertThat(out(outcome)).isEqualTo("hello 'quoted' it's\nmultiline\nstdin-data|from-file|/workspace\n");
+    assertThat(outcome.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(3).toString());
+  }
+
+  @Test
+  void nothingOfOneJobIsVisibleToTheNext() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    RunOutcome first = runWarm(shell, job("sh", "-c",
+        "echo secret > /workspace/left; echo secret > /tmp/left; (sleep 30 &) ; export LEAK=1; echo done"));
+    assertThat(out(first)).isEqualTo("done\n");
+    RunOutcome second = runWarm(shell, job("sh", "-c",
+        "ls -A /workspace /tmp; cat /proc/[0-9]*/comm | grep -c sleep; echo \"leak=${LEAK:-none}\"; env | sort"));
+    assertThat(out(second)).doesNotContain("left").contains("leak=none").doesNotContain("GREETING");
+    assertThat(out(second).lines().filter(l -> l.equals("0")).count()).isEqualTo(1);
+  }
+
+  @Test
+  void aMissingCommandFailsToStartAsOnTheColdPath() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    RunOutcome outcome = runWarm(shell, job("no-such-command-xyz"));
+    assertThat(outcome.status()).isEqualTo(RunOutcome.Status.FAILED_TO_START);
+    assertThat(outcome.message()).contains("execvp no-such-command-xyz", "No such file or directory");
+  }
+
+  @Test
+  void aSlotThatDiedWhileWaitingIsNeverHandedAJob() throws Exception {
+    pools.resize("shell", 1, SlotAgent.SHELL);
+    until(() -> pools.idlePids("shell").size() == 1);
+    int victim = pools.idlePids("shell").getFirst();
+    new ProcessBuilder("kill", "-9", Integer.toString(victim)).start().waitFor();
+    Thread.sleep(300);
+    java.util.Optional<WarmSlot> taken = pools.take(shell, job("true"));
+    taken.ifPresent(slot -> assertThat(slot.pid()).isNotEqualTo(victim));
+    taken.ifPresent(WarmSlot::discard);
+    // The pool refills with a live slot.
+    until(() -> !pools.idlePids("shell").isEmpty()
+        && !pools.idlePids("shell").contains(victim));
+  }
+
+  @Test
+  void aPythonSlotRunsPythonInItsStartedInterpreterAndExecsAnythingElse() throws Exception {
+    pools.resize("python", 1, SlotAgent.PYTHON);
+    RunSpec script = job("python3", "main.py", "arg1").withWorkspace(List.of(
+        WorkspaceFile.of("main.py", ("import sys, json, random\nprint(sys.argv, json.dumps({'a': 1}), random.VALUE)\n"
+            + "print(sys.stdin.read())\nraise SystemExit(4)\n").getBytes(StandardCharsets.UTF_8), 0644),
+        // A module of the job's own named like a preloaded one wins, as in a fresh interpreter.
+        WorkspaceFile.of("random.py", "VALUE = 'local'\n".getBytes(StandardCharsets.UTF_8), 0644)), List.of(), "");
+    script = new RunSpec(script.runId(), script.argv(), "piped".getBytes(StandardCharsets.UTF_8), Map.of(),
+        script.timeout(), 1 << 20, LIMITS, script.files(), List.of(), "");
+    RunOutcome outcome = runWarm(python, script);
+    assertThat(out(outcome)).isEqualTo("['main.py', 'arg1'] {\"a\": 1} local\npiped\n");
+    assertThat(outcome.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(4).toString());
+
+    RunOutcome failing = runWarm(python, job("python3", "-c", "def f():\n    raise ValueError('boom')\nf()"));
+    String err = new String(failing.stderr(), StandardCharsets.UTF_8);
+    assertThat(err).contains("ValueError: boom", "File \"<string>\", line 3").doesNotContain("phantom-slot");
+    assertThat(failing.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(1).toString());
+
+    // The end of a job is the interpreter's: threads joined, atexit run, open files flushed, exit status kept.
+    RunOutcome ending = runWarm(python, job("python3", "-c", String.join("\n",
+        "import atexit, threading, time, sys",
+        "f = open('/tmp/left-open', 'w'); f.write('buffered')",
+        "atexit.register(lambda: print('atexit ran'))",
+        "def late():",
+        "    time.sleep(0.2); print('thread done', flush=True)",
+        "threading.Thread(target=late).start()",
+        "sys.exit('bad thing')")));
+    assertThat(out(ending)).isEqualTo("thread done\natexit ran\n");
+    assertThat(new String(ending.stderr(), StandardCharsets.UTF_8)).isEqualTo("bad thing\n");
+    assertThat(ending.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(1).toString());
+    RunOutcome flushed = runWarm(python, job("python3", "-c", "f = open('/workspace/x', 'w'); f.write('kept')")
+        .withWorkspace(List.of(), List.of("x"), ""));
+    assertThat(new String(flushed.files().getFirst().content(), StandardCharsets.UTF_8)).isEqualTo("kept");
+
+    RunOutcome other = runWarm(python, job("sh", "-c", "echo not python"));
+    assertThat(out(other)).isEqualTo("not python\n");
+  }
+
+  @Test
+  void aPoolLargerThanMemoryAllowsIsRefusedWithTheCeiling() {
+    assertThatThrownBy(() -> pools.resize("python", 1_000_000, SlotAgent.PYTHON))
+        .isInstanceOf(PoolException.class)
+        .hasMessageContaining("does not fit in memory: at most");
+  }
+}
