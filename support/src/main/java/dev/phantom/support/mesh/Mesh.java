@@ -24,6 +24,8 @@ import java.util.logging.Logger;
 public final class Mesh {
 
   private static final Logger LOG = Logger.getLogger(Mesh.class.getName());
+  /** How soon members that found no one at start look again and merge, on Kubernetes. */
+  static final int KUBERNETES_MERGE_DELAY_SECONDS = 10;
 
   private final Vertx vertx;
   private final Membership membership;
@@ -100,6 +102,11 @@ public final class Mesh {
       // DNS lookup mode reads the A records of a headless Service: no Kubernetes API calls, so the
       // pods need no service-account token and no RBAC. Every member listens on the same port.
       join.getTcpIpConfig().setEnabled(false);
+      // Pods of a rollout start together, and one that looks before the others' records are
+      // published starts a cluster of its own. Hazelcast merges such clusters, by default first after
+      // 300 s; a mesh split for minutes would place nothing on the other half.
+      config.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(KUBERNETES_MERGE_DELAY_SECONDS));
+      config.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(KUBERNETES_MERGE_DELAY_SECONDS));
       join.getKubernetesConfig().setEnabled(true)
           .setProperty("service-dns", kubernetesDns.get())
           .setProperty("service-port", Integer.toString(options.clusterPort()));

@@ -39,6 +39,15 @@ class MeshJoinTest {
   }
 
   @Test
+  void onKubernetesSplitClustersFromARolloutMergeWithinSeconds() {
+    Config config = Mesh.hazelcastConfig(MeshOptions.cluster("c", "10.0.0.5", 5701, List.of("kubernetes:svc")));
+    assertThat(config.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("10");
+    assertThat(config.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("10");
+    Config tcp = Mesh.hazelcastConfig(MeshOptions.cluster("c", "127.0.0.1", 5701, List.of()));
+    assertThat(tcp.getProperty("hazelcast.merge.first.run.delay.seconds")).isNull();
+  }
+
+  @Test
   void kubernetesEntryMustNameAServiceAndStandAlone() {
     assertThatThrownBy(() -> join(List.of("kubernetes:")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kubernetes:SERVICE_DNS");
