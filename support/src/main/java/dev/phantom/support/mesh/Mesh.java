@@ -24,6 +24,8 @@ import java.util.logging.Logger;
 public final class Mesh {
 
   private static final Logger LOG = Logger.getLogger(Mesh.class.getName());
+  /** How soon members that found no one at start look again and merge, on Kubernetes. */
+  static final int KUBERNETES_MERGE_DELAY_SECONDS = 10;
 
   private final Vertx vertx;
   private final Membership membership;
@@ -66,14 +68,23 @@ public final class Mesh {
       return Future.succeededFuture(new Mesh(vertx, new LocalMembership(), meters));
     }
     vertxOptions.getEventBusOptions().setHost(options.host()).setPort(0);
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+    Config hazelcast;
+    try {
+      hazelcast = hazelcastConfig(options);
+    } catch (IllegalArgumentException badJoin) {
+      return Future.failedFuture(badJoin);
+    }
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     return builder.withClusterManager(manager).buildClustered().map(vertx -> {
       logTransport(vertx);
       return new Mesh(vertx, new ClusterMembership(manager), meters);
     });
   }
 
-  /** Hazelcast on loopback: TCP-IP join only, no multicast, no phone-home, no join delay. */
+  /**
+   * Hazelcast with TCP-IP join (or Kubernetes DNS discovery when asked), no multicast, no phone-home,
+   * no join delay.
+   */
   static Config hazelcastConfig(MeshOptions options) {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(options.clusterName());
@@ -86,6 +97,21 @@ public final class Mesh {
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
+    var kubernetesDns = options.kubernetesServiceDns();
+    if (kubernetesDns.isPresent()) {
+      // DNS lookup mode reads the A records of a headless Service: no Kubernetes API calls, so the
+      // pods need no service-account token and no RBAC. Every member listens on the same port.
+      join.getTcpIpConfig().setEnabled(false);
+      // Pods of a rollout start together, and one that looks before the others' records are
+      // published starts a cluster of its own. Hazelcast merges such clusters, by default first after
+      // 300 s; a mesh split for minutes would place nothing on the other half.
+      config.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(KUBERNETES_MERGE_DELAY_SECONDS));
+      config.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(KUBERNETES_MERGE_DELAY_SECONDS));
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", kubernetesDns.get())
+          .setProperty("service-port", Integer.toString(options.clusterPort()));
+      return config;
+    }
     List<String> members = options.members().isEmpty()
         ? List.of(options.host() + ":" + options.clusterPort())
         : options.members();
