@@ -31,8 +31,9 @@ final class NodeCommand implements Callable<Integer> {
       description = "Cluster port; the next free one is taken if busy (default: ${DEFAULT-VALUE}).")
   int clusterPort;
 
-  @Option(names = "--join", split = ",", paramLabel = "HOST:PORT",
-      description = "Members to join through (default: this node's own cluster address).")
+  @Option(names = "--join", split = ",", paramLabel = "HOST:PORT|kubernetes:SERVICE_DNS",
+      description = "Members to join through (default: this node's own cluster address), or "
+          + "kubernetes:SERVICE_DNS to find them through a headless Service's DNS records.")
   List<String> join = new ArrayList<>();
 
   @Mixin

@@ -219,6 +219,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     Spawned spawned = spawnSandbox(profile, agent);
     StringBuilder statusText = new StringBuilder();
     try {
+      byte[] preamble = kind.preamble();
+      if (preamble.length > 0) {
+        writeFully(spawned.stdinFd(), preamble); // a few KiB: fits in the empty pipe, read once the agent runs
+      }
       if (spawned.blockFd() >= 0) {
         SandboxRelease.placeAndRelease(this, libc, spawned, agent.limits(), statusText);
       } else {

@@ -46,7 +46,7 @@ public enum SlotAgent {
   PYTHON {
     @Override
     public List<String> argv() {
-      return List.of("python3", "-c", PYTHON_BOOT, PYTHON_AGENT);
+      return List.of("python3", "-c", PYTHON_BOOT);
     }
 
     @Override
@@ -96,6 +96,16 @@ public enum SlotAgent {
 
   /** The slot's command line: what bubblewrap runs in the sandbox. */
   public abstract List<String> argv();
+
+  /** What the zygote writes to the agent's stdin when the slot is made, before any job. */
+  public byte[] preamble() {
+    if (this != PYTHON) {
+      return new byte[0];
+    }
+    byte[] source = PYTHON_AGENT.getBytes(StandardCharsets.UTF_8);
+    byte[] out = java.util.Arrays.copyOf(source, source.length + 1); // NUL-terminated
+    return out;
+  }
 
   /** The job line this agent reads. */
   public abstract byte[] encode(Job job);
@@ -184,25 +194,25 @@ public enum SlotAgent {
   /**
    * Checks the command the way execvp would, so a missing one is reported as a failure to start rather than
    * as whatever the shell prints; {@code e} and {@code job} are shell variables, never exported to the job.
+   * One line: a sandbox sees its first process's command line in /proc/1/cmdline, where a script would
+   * spill over many lines.
    */
-  static final String SHELL_AGENT = """
-      nl='
-      '
-      r() {
-        e=
-        case $1 in
-          */*) if [ ! -e "$1" ]; then e='No such file or directory'; elif [ -d "$1" ] || [ ! -x "$1" ]; then e='Permission denied'; fi ;;
-          *) command -v -- "$1" >/dev/null 2>&1 || e='No such file or directory' ;;
-        esac
-        if [ -n "$e" ]; then printf 'phantom-slot: execvp %s: %s\\n' "$1" "$e" >&2; exit 127; fi
-        exec "$@"
-      }
-      IFS= read -r job || exit 125
-      eval "$job"
-      """;
+  static final String SHELL_AGENT = "nl=$(printf '\\n.'); nl=${nl%.}; "
+      + "r() { e=; case $1 in "
+      + "*/*) if [ ! -e \"$1\" ]; then e='No such file or directory'; "
+      + "elif [ -d \"$1\" ] || [ ! -x \"$1\" ]; then e='Permission denied'; fi ;; "
+      + "*) command -v -- \"$1\" >/dev/null 2>&1 || e='No such file or directory' ;; esac; "
+      + "if [ -n \"$e\" ]; then printf 'phantom-slot: execvp %s: %s\\n' \"$1\" \"$e\" >&2; exit 127; fi; "
+      + "exec \"$@\"; }; "
+      + "IFS= read -r job || exit 125; eval \"$job\"";
 
-  /** Compiles the agent under its own file name, so its frames can be left out of the job's tracebacks. */
-  static final String PYTHON_BOOT = "import sys; exec(compile(sys.argv[1], '<phantom-slot>', 'exec'))";
+  /**
+   * Reads the agent's source from stdin up to a NUL byte (the zygote writes it first, before any job) and
+   * runs it under its own file name, so that its frames can be left out of the job's tracebacks. The
+   * source does not go on the command line, which every process of the sandbox can read.
+   */
+  static final String PYTHON_BOOT = "import os; exec(compile(b''.join(iter(lambda: os.read(0, 1) or b'\\0', b'\\0')),"
+      + " '<phantom-slot>', 'exec'))";
 
   static final String PYTHON_AGENT = resource("python-slot.py");
 

@@ -59,6 +59,9 @@ public final class WarmPools implements AutoCloseable {
   private volatile boolean closed;
   private volatile double memoryPressure;
   private final AtomicLong slotSeq = new AtomicLong();
+  /** Tells this run's slots from a killed predecessor's, whose leftovers the next start removes by name. */
+  private final String instance = java.util.HexFormat.of().formatHex(
+      java.nio.ByteBuffer.allocate(4).putInt(new java.security.SecureRandom().nextInt()).array());
   private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
   private long lastSweepNanos = System.nanoTime();
 
@@ -311,7 +314,7 @@ public final class WarmPools implements AutoCloseable {
       return false;
     }
     long started = System.nanoTime();
-    RunSpec agent = new RunSpec("slot-" + pool.profile + "-" + slotSeq.incrementAndGet(), pool.agent.argv(),
+    RunSpec agent = new RunSpec("slot-" + pool.profile + "-" + instance + "-" + slotSeq.incrementAndGet(), pool.agent.argv(),
         new byte[0], Map.of(), Duration.ofDays(1), 0).withLimits(defaultLimits.apply(profile));
     try {
       WarmSlot slot = launcher.prepareSlot(profile, agent, pool.agent);

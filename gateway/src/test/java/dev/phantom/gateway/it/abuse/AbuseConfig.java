@@ -20,6 +20,8 @@ import java.util.stream.Stream;
  *   <li>{@code phantom.abuse.profileDir}: a directory of extra profile YAML files, handed to the policy
  *       compiler as {@code {"policy": {"profileDirs": [dir]}}}, so that a deliberately weakened profile can
  *       be added to the list to prove the suite catches it;
+ *   <li>{@code phantom.abuse.warm}: when true, every profile under test gets a warm pool and each request
+ *       waits for a free slot, so the whole suite runs against warm slots (CI runs it both ways);
  *   <li>the state directories the cleanup tests count are the meshes' own (each test mesh has its
  *       own) and, for services started with the launcher, {@code target/phantom-home/state}.
  * </ul>
@@ -27,6 +29,9 @@ import java.util.stream.Stream;
 final class AbuseConfig {
 
   static final String DEFAULT_PROFILES = "strict,minimal,python-dev";
+
+  /** Slots per profile in warm mode. */
+  static final int WARM_POOL_SIZE = 3;
 
   private AbuseConfig() {}
 
@@ -51,7 +56,17 @@ final class AbuseConfig {
     JsonObject config = new JsonObject();
     profileDir().ifPresent(dir -> config.put("policy",
         new JsonObject().put("profileDirs", new JsonArray(List.of(dir.toString())))));
+    if (warm()) {
+      JsonArray pools = new JsonArray();
+      profiles().forEach(profile -> pools.add(new JsonObject().put("profile", profile).put("size", WARM_POOL_SIZE)));
+      config.put("zygote", new JsonObject().put("pools", pools));
+    }
     return config;
+  }
+
+  /** True when the suite runs against warm slots. */
+  static boolean warm() {
+    return Boolean.getBoolean("phantom.abuse.warm");
   }
 
   /** The syscall numbers in the checks are x86_64's. */

@@ -8,6 +8,12 @@ import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunStatus;
 import dev.phantom.api.v1.SandboxApiGrpcClient;
 import dev.phantom.gateway.it.EmbeddedMesh;
+import dev.phantom.proto.zygote.v1.GetPoolsRequest;
+import dev.phantom.proto.zygote.v1.PoolSize;
+import dev.phantom.proto.zygote.v1.PoolStates;
+import dev.phantom.proto.zygote.v1.SetPoolSizesRequest;
+import dev.phantom.support.bus.Addresses;
+import dev.phantom.support.bus.BusRpc;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.testing.SandboxHost;
 import io.vertx.core.Future;
@@ -99,7 +105,80 @@ final class Sandboxes implements BeforeAllCallback {
   }
 
   RunResult run(RunRequest.Builder request) {
-    return mesh.run(request.build());
+    awaitWarmSlot(request);
+    return expectWarm(request, mesh.run(request.build()));
+  }
+
+  /**
+   * In warm mode, waits until the node holds an idle slot of the request's profile, so that the request
+   * goes to a warm slot for sure (the pools refill one slot at a time).
+   */
+  private void awaitWarmSlot(RunRequest.Builder request) {
+    if (!AbuseConfig.warm() || !warmEligible(request)) {
+      return;
+    }
+    Vertx vertx = mesh.node.mesh().vertx();
+    String node = mesh.node.mesh().membership().selfId();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      PoolStates states = EmbeddedMesh.await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet(node),
+          GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
+      if (states.getPoolsList().stream().anyMatch(p -> p.getProfile().equals(request.getProfile()) && p.getIdle() > 0)) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("no idle warm slot of %s: %s", request.getProfile(), states).isLessThan(deadline);
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Warm mode: sets every tested profile's pool to {@code size} and, for 0, waits until the last idle slot
+   * is gone, so that what a test counts on the host is what its runs left, not slots waiting for the next.
+   */
+  void resizePools(int size) {
+    if (!AbuseConfig.warm()) {
+      return;
+    }
+    Vertx vertx = mesh.node.mesh().vertx();
+    String node = mesh.node.mesh().membership().selfId();
+    SetPoolSizesRequest.Builder sizes = SetPoolSizesRequest.newBuilder();
+    AbuseConfig.profiles().forEach(profile -> sizes.addSizes(PoolSize.newBuilder().setProfile(profile).setSize(size)));
+    EmbeddedMesh.await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsSet(node), sizes.build(),
+        PoolStates.parser(), 10_000));
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (size == 0) {
+      PoolStates states = EmbeddedMesh.await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet(node),
+          GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
+      if (states.getPoolsList().stream().allMatch(p -> p.getIdle() == 0)) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("pools did not empty: %s", states).isLessThan(deadline);
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Slots are made with the profile's default limits and their own workspace. */
+  private static boolean warmEligible(RunRequest.Builder request) {
+    return request.getLimits().equals(dev.phantom.api.v1.ResourceLimits.getDefaultInstance())
+        && request.getHostWorkspace().isEmpty();
+  }
+
+  /** In warm mode, a result of an eligible request that did not come from a warm slot fails the test. */
+  private static RunResult expectWarm(RunRequest.Builder request, RunResult result) {
+    if (AbuseConfig.warm() && warmEligible(request)) {
+      assertThat(result.getWarm()).as("warm mode: this run should have taken a warm slot: %s", describe(result)).isTrue();
+    }
+    return result;
   }
 
   /**
@@ -110,6 +189,7 @@ final class Sandboxes implements BeforeAllCallback {
    * {@link PhantomException} with the server's status.
    */
   RunResult runAllowingLargeResults(RunRequest.Builder request) {
+    awaitWarmSlot(request);
     Vertx vertx = mesh.node.mesh().vertx();
     GrpcClient client = largeClient.updateAndGet(existing ->
         existing != null ? existing : GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(LARGE_MESSAGE_BYTES)));
@@ -133,10 +213,11 @@ final class Sandboxes implements BeforeAllCallback {
           return last.future();
         })
         .onComplete(outcome));
-    return EmbeddedMesh.await(outcome.future());
+    return expectWarm(request, EmbeddedMesh.await(outcome.future()));
   }
 
   Future<RunResult> start(RunRequest.Builder request) {
+    awaitWarmSlot(request);
     return mesh.client.run(request.build());
   }
 
