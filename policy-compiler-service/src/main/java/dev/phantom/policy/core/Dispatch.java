@@ -87,10 +87,19 @@ final class Dispatch {
     int[] background = new int[n];
     for (int i = n - 1; i >= 0; i--) {
       cost[i] = Integer.MAX_VALUE;
-      for (int j = i; j < n && j <= i + 2 * MAX_CHAIN; j++) {
-        for (int b = i; b <= j; b++) {
-          int jeqs = chainLength(ranges, i, j, b);
-          if (jeqs >= 0 && jeqs + 1 + cost[j + 1] < cost[i]) {
+      // the background first shows at i..i+MAX_CHAIN (everything before it is chained)
+      for (int b = i; b < n && b <= i + MAX_CHAIN; b++) {
+        if (shownBefore(ranges, i, b)) {
+          continue;
+        }
+        int jeqs = 0;
+        for (int j = i; j < n; j++) {
+          if (j != b && !ranges.get(j).leaf().sameAnswer(ranges.get(b).leaf())) {
+            if (!single(ranges, j) || ++jeqs > MAX_CHAIN) {
+              break;
+            }
+          }
+          if (j >= b && jeqs + 1 + cost[j + 1] < cost[i]) {
             cost[i] = jeqs + 1 + cost[j + 1];
             end[i] = j;
             background[i] = b;
@@ -118,23 +127,19 @@ final class Dispatch {
     return units;
   }
 
-  /**
-   * The jeqs a unit of ranges i..j with background b needs: every other range must be a single number;
-   * -1 when it cannot be one unit, or would need more than {@link #MAX_CHAIN}.
-   */
-  private static int chainLength(List<Range> ranges, int i, int j, int b) {
-    Leaf bg = ranges.get(b).leaf();
-    int jeqs = 0;
-    for (int k = i; k <= j; k++) {
-      if (k == b || ranges.get(k).leaf().sameAnswer(bg)) {
-        continue;
-      }
-      boolean single = k + 1 < ranges.size() && ranges.get(k + 1).first() == ranges.get(k).first() + 1;
-      if (!single || ++jeqs > MAX_CHAIN) {
-        return -1;
+  /** Whether the answer of range b already shows in i..b-1 (then that range is the same background). */
+  private static boolean shownBefore(List<Range> ranges, int i, int b) {
+    for (int k = i; k < b; k++) {
+      if (ranges.get(k).leaf().sameAnswer(ranges.get(b).leaf())) {
+        return true;
       }
     }
-    return jeqs;
+    return false;
+  }
+
+  /** Whether range k is one number (the last range runs to 2^32-1, so it never is). */
+  private static boolean single(List<Range> ranges, int k) {
+    return k + 1 < ranges.size() && ranges.get(k + 1).first() == ranges.get(k).first() + 1;
   }
 
   /** Joins units into a jge tree: repeatedly the adjacent pair whose higher one is lowest (leftmost on ties). */
