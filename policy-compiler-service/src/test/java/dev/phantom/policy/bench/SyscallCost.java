@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
 final class SyscallCost {
 
   static final int ROUNDS = 7;
-  static final long CALLS = 1_000_000;
-  static final int BEST_OF = 3;
+  static final long CALLS = 200_000;
+  static final int BEST_OF = 10;
 
   private static final BpfProgram ALLOW_ALL = new BpfProgram(List.of(new BpfInstruction(0x06, 0, 0, 0x7fff0000)));
   private static final BpfProgram ALLOW_ALL_RUN = new BpfProgram(List.of(
