@@ -24,10 +24,17 @@ final class Dispatch {
   /** Longest {@code jeq} chain in a unit: more saves a few instructions and lengthens paths. */
   static final int MAX_CHAIN = 3;
 
-  /** What a range gets: an answer straight away, or an argument block for one syscall. */
-  record Leaf(SeccompAction action, int syscall, List<SeccompCompiler.Branch> branches) {
+  /**
+   * What a range gets: an answer straight away, or an argument block for one syscall (its branches;
+   * such a leaf is never the same answer as another, so it always is a range of its own).
+   */
+  record Leaf(SeccompAction action, List<SeccompCompiler.Branch> branches) {
     static Leaf of(SeccompAction action) {
-      return new Leaf(action, -1, null);
+      return new Leaf(action, null);
+    }
+
+    static Leaf block(List<SeccompCompiler.Branch> branches) {
+      return new Leaf(null, branches);
     }
 
     boolean isReturn() {
@@ -209,13 +216,9 @@ final class Dispatch {
     List<BpfAssembler.Label> blockLabels = new ArrayList<>();
     for (int p = 0; p < unit.chain().size(); p++) {
       Range single = unit.chain().get(p);
-      BpfAssembler.Label target;
-      if (single.leaf().isReturn()) {
-        target = asm.returnLabel(single.leaf().action().returnValue());
-      } else {
-        target = asm.label();
-      }
-      blockLabels.add(single.leaf().isReturn() ? null : target);
+      boolean answer = single.leaf().isReturn();
+      BpfAssembler.Label target = answer ? asm.returnLabel(single.leaf().action().returnValue()) : asm.label();
+      blockLabels.add(answer ? null : target); // its argument block follows the chain
       boolean last = p == unit.chain().size() - 1;
       BpfAssembler.Label otherwise = last && bg.isReturn() ? asm.returnLabel(bg.action().returnValue()) : null;
       asm.jump(Bpf.JEQ, (int) single.first(), target, otherwise);

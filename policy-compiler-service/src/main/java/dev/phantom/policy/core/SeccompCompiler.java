@@ -62,7 +62,7 @@ public final class SeccompCompiler {
       } else if (branches.size() == 1 && branches.getFirst().conditions().isEmpty()) {
         leaf = Dispatch.Leaf.of(branches.getFirst().action());
       } else {
-        leaf = new Dispatch.Leaf(null, nr, branches);
+        leaf = Dispatch.Leaf.block(branches);
       }
       Dispatch.add(ranges, nr, leaf);
     }
