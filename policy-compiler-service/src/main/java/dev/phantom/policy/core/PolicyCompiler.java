@@ -7,7 +7,7 @@ public final class PolicyCompiler {
    * Part of every digest. Bump it whenever the same profile would compile to different output
    * (new layout, new syscall tables), so caches keyed by digest never mix the two.
    */
-  public static final String COMPILER_VERSION = "phantom-policy/3";
+  public static final String COMPILER_VERSION = "phantom-policy/4";
 
   private final SeccompCompiler seccomp;
 

@@ -113,6 +113,26 @@ class CompilerProofTest {
     }
   }
 
+  /**
+   * The same through the kernel's own test ({@link KernelActionCache}): every syscall the policy
+   * allows whatever its arguments is one the kernel caches as allowed, so the filter never runs for
+   * it; every other one (conditions, or another answer) is not.
+   */
+  @ParameterizedTest
+  @EnumSource(Arch.class)
+  void theKernelCachesExactlyTheArgumentFreeAllows(Arch arch) {
+    for (Map.Entry<String, SeccompPolicy> e : policies().entrySet()) {
+      SeccompPolicy policy = e.getValue();
+      BpfProgram program = compiler.compile(policy, arch);
+      SYSCALLS.table(arch).numbers().forEach((name, nr) -> {
+        boolean conditional = policy.rules().stream().anyMatch(r -> r.syscalls().contains(name) && !r.unconditional());
+        boolean allowed = policy.decide(name, new long[6]).equals(SeccompAction.ALLOW);
+        assertThat(KernelActionCache.alwaysAllowed(program, nr, arch.auditArch()))
+            .as("%s: %s on %s", e.getKey(), name, arch).isEqualTo(allowed && !conditional);
+      });
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Arch.class)
   void outputIsDeterministicAndTheDispatchIsLogarithmic(Arch arch) {
