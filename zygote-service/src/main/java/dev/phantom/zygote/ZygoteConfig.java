@@ -28,8 +28,8 @@ import java.util.Optional;
  * @param sessionMaxLifetimeMs cap of a session's maximum lifetime (requests asking for more get this)
  * @param sessionRetainStoppedMs how long a stopped session stays visible (STOPPED, with its reason)
  * @param maxRequestBytes largest file, archive or listing one session call moves; more is RESOURCE_EXHAUSTED
- * @param pools warm pools made at start: {@code [{"profile": NAME, "size": N, "agent": "shell"|"python"}]};
- *     the agent defaults to python for profiles named python*, else shell. Default: {@link #DEFAULT_POOLS}
+ * @param pools warm pools made at start: {@code [{"profile": NAME, "size": N, "agent": "shell"|"python"|"node"}]};
+ *     the agent defaults to python / node for profiles named python* / node*, else shell. Default: {@link #DEFAULT_POOLS}
  * @param poolMemoryShare share of available memory idle warm slots may hold, all pools together (config key
  *     {@code poolMemoryPercent}, default 25)
  * @param poolShrinkPressure memory pressure (PSI some avg10, percent) above which pools shrink to half
@@ -147,15 +147,11 @@ public record ZygoteConfig(
         reader.problem(where + ".size must be an integer from 0 to 10000, got " + size);
         continue;
       }
-      SlotAgent kind = switch (String.valueOf(agent)) {
-        case "" -> SlotAgent.forProfile(name);
-        case "shell" -> SlotAgent.SHELL;
-        case "python" -> SlotAgent.PYTHON;
-        default -> {
-          reader.problem(where + ".agent must be shell or python, got " + agent);
-          yield null;
-        }
-      };
+      SlotAgent kind = String.valueOf(agent).isEmpty() ? SlotAgent.forProfile(name)
+          : SlotAgent.named(String.valueOf(agent)).orElse(null);
+      if (kind == null) {
+        reader.problem(where + ".agent must be shell, python or node, got " + agent);
+      }
       if (!seen.add(name)) {
         reader.problem(where + ": profile " + name + " has two pools");
       }

@@ -86,12 +86,10 @@ public final class PoolBusEndpoint {
 
   /** The agent a pool size names, or the one its profile's name suggests. */
   static SlotAgent agent(PoolSize size) {
-    return switch (size.getAgent()) {
-      case "" -> SlotAgent.forProfile(size.getProfile());
-      case "shell" -> SlotAgent.SHELL;
-      case "python" -> SlotAgent.PYTHON;
-      default -> throw PhantomException.invalidArgument("unknown pool agent '" + size.getAgent()
-          + "' for profile " + size.getProfile() + "; known agents: shell, python");
-    };
+    if (size.getAgent().isEmpty()) {
+      return SlotAgent.forProfile(size.getProfile());
+    }
+    return SlotAgent.named(size.getAgent()).orElseThrow(() -> PhantomException.invalidArgument("unknown pool agent '"
+        + size.getAgent() + "' for profile " + size.getProfile() + "; known agents: shell, python, node"));
   }
 }

@@ -51,20 +51,41 @@ public enum SlotAgent {
 
     @Override
     public byte[] encode(Job job) {
-      StringBuilder line = new StringBuilder("{\"argv\":[");
-      for (int i = 0; i < job.argv().size(); i++) {
-        line.append(i == 0 ? "" : ",").append(jsonString(job.argv().get(i)));
-      }
-      line.append("],\"env\":{");
-      boolean first = true;
-      for (Map.Entry<String, String> e : job.env().entrySet()) {
-        line.append(first ? "" : ",").append(jsonString(e.getKey())).append(':').append(jsonString(e.getValue()));
-        first = false;
-      }
-      line.append("},\"cwd\":").append(jsonString(job.cwd())).append("}\n");
-      return line.toString().getBytes(StandardCharsets.UTF_8);
+      return jsonJob(job);
+    }
+  },
+
+  /**
+   * A Node process that already started: {@code node FILE args} runs in it at once; any other argv runs as
+   * its child (Node cannot exec), whose exit status becomes the run's. The job line is one JSON object.
+   */
+  NODE {
+    @Override
+    public List<String> argv() {
+      return List.of("node", "-e", NODE_BOOT);
+    }
+
+    @Override
+    public byte[] encode(Job job) {
+      return jsonJob(job);
     }
   };
+
+  /** {@code {"argv": [...], "env": {...}, "cwd": "..."}} and a newline. */
+  static byte[] jsonJob(Job job) {
+    StringBuilder line = new StringBuilder("{\"argv\":[");
+    for (int i = 0; i < job.argv().size(); i++) {
+      line.append(i == 0 ? "" : ",").append(jsonString(job.argv().get(i)));
+    }
+    line.append("],\"env\":{");
+    boolean first = true;
+    for (Map.Entry<String, String> e : job.env().entrySet()) {
+      line.append(first ? "" : ",").append(jsonString(e.getKey())).append(':').append(jsonString(e.getValue()));
+      first = false;
+    }
+    line.append("},\"cwd\":").append(jsonString(job.cwd())).append("}\n");
+    return line.toString().getBytes(StandardCharsets.UTF_8);
+  }
 
   /** What the agent prints, and exits 127 after, when the job's command cannot be executed. */
   public static final String EXEC_FAILED_PREFIX = "phantom-slot: ";
@@ -91,7 +112,12 @@ public enum SlotAgent {
 
   /** The agent a pool of {@code profile} gets when none is named: Python for the python profiles. */
   public static SlotAgent forProfile(String profile) {
-    return profile.startsWith("python") ? PYTHON : SHELL;
+    return profile.startsWith("python") ? PYTHON : profile.startsWith("node") ? NODE : SHELL;
+  }
+
+  /** By configuration name: shell, python, node. */
+  public static java.util.Optional<SlotAgent> named(String name) {
+    return java.util.Arrays.stream(values()).filter(a -> a.name().equalsIgnoreCase(name)).findFirst();
   }
 
   /** The slot's command line: what bubblewrap runs in the sandbox. */
@@ -99,10 +125,10 @@ public enum SlotAgent {
 
   /** What the zygote writes to the agent's stdin when the slot is made, before any job. */
   public byte[] preamble() {
-    if (this != PYTHON) {
+    if (this == SHELL) {
       return new byte[0];
     }
-    byte[] source = PYTHON_AGENT.getBytes(StandardCharsets.UTF_8);
+    byte[] source = (this == PYTHON ? PYTHON_AGENT : NODE_AGENT).getBytes(StandardCharsets.UTF_8);
     byte[] out = java.util.Arrays.copyOf(source, source.length + 1); // NUL-terminated
     return out;
   }
@@ -215,6 +241,14 @@ public enum SlotAgent {
       + " '<phantom-slot>', 'exec'))";
 
   static final String PYTHON_AGENT = resource("python-slot.py");
+
+  /** As {@link #PYTHON_BOOT}: the agent's source up to a NUL on stdin, run with {@code require} at hand. */
+  static final String NODE_BOOT = "const fs = require('fs'), b = [], o = Buffer.alloc(1); "
+      + "while (fs.readSync(0, o, 0, 1, null) === 1 && o[0] !== 0) b.push(o[0]); "
+      + "require('vm').runInThisContext('(function (require) {' + Buffer.from(b).toString() + '\\n})', "
+      + "{filename: '<phantom-slot>'})(require);";
+
+  static final String NODE_AGENT = resource("node-slot.js");
 
   private static String resource(String name) {
     try (InputStream in = SlotAgent.class.getResourceAsStream(name)) {

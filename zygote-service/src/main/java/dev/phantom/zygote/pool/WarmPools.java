@@ -40,7 +40,11 @@ public final class WarmPools implements AutoCloseable {
 
   /** Before a slot of the pool was measured: what an idle slot costs, by agent (measured on Debian 12). */
   static long estimatedSlotBytes(SlotAgent agent) {
-    return agent == SlotAgent.PYTHON ? 16L << 20 : 1L << 20;
+    return switch (agent) {
+      case PYTHON -> 16L << 20;
+      case NODE -> 48L << 20;
+      case SHELL -> 1L << 20;
+    };
   }
 
   /** How long a slot's profile is trusted before it is fetched again (a changed policy drains the pool). */
@@ -96,6 +100,9 @@ public final class WarmPools implements AutoCloseable {
     volatile SandboxProfile compiled;
     volatile long compiledAtNanos;
     volatile String lastFailure = "";
+    /** Slots that died young or could not be made, in a row; each doubles the wait before the next try. */
+    volatile int failures;
+    volatile long nextAttemptNanos;
     final Counter hits;
     final Timer refill;
 
@@ -127,6 +134,8 @@ public final class WarmPools implements AutoCloseable {
     check(profile, size, agent);
     Pool pool = pools.computeIfAbsent(profile, name -> new Pool(name, agent));
     pool.target = size;
+    pool.failures = 0;
+    pool.nextAttemptNanos = 0; // an operator's resize tries again at once
     signal();
     return state(pool);
   }
@@ -220,6 +229,7 @@ public final class WarmPools implements AutoCloseable {
         continue;
       }
       pool.hits.increment();
+      pool.failures = 0; // a slot lived until a job came: the pool works
       signal();
       return Optional.of(slot);
     }
@@ -279,6 +289,10 @@ public final class WarmPools implements AutoCloseable {
       for (WarmSlot slot : List.copyOf(pool.idle)) {
         if (!slot.alive() && pool.idle.remove(slot)) {
           LOG.warning("a warm slot of " + pool.profile + " died while it waited; it is replaced");
+          if (System.nanoTime() - slot.readyNanos() < Duration.ofSeconds(5).toNanos()) {
+            backOff(pool, "slots of " + pool.profile + " die right after they start (is the agent's interpreter "
+                + "in the profile?)");
+          }
           deadSlot(pool.profile);
           slot.discard();
         }
@@ -301,16 +315,14 @@ public final class WarmPools implements AutoCloseable {
       }
       return true;
     }
-    if (pool.idle.size() == target) {
+    if (pool.idle.size() == target || System.nanoTime() < pool.nextAttemptNanos) {
       return false;
     }
     SandboxProfile profile;
     try {
       profile = currentProfile(pool);
     } catch (Exception e) {
-      pool.lastFailure = "fetching profile " + pool.profile + " failed: " + e.getMessage();
-      LOG.warning("warm pool " + pool.profile + ": " + pool.lastFailure);
-      sleepQuietly(1000);
+      backOff(pool, "fetching profile " + pool.profile + " failed: " + e.getMessage());
       return false;
     }
     long started = System.nanoTime();
@@ -326,17 +338,25 @@ public final class WarmPools implements AutoCloseable {
       pool.lastFailure = "";
       return true;
     } catch (RuntimeException e) {
-      pool.lastFailure = e.getMessage();
-      LOG.warning("warm pool " + pool.profile + ": " + e.getMessage());
-      sleepQuietly(1000); // bubblewrap missing, profile broken: do not spin
+      backOff(pool, e.getMessage()); // bubblewrap missing, profile broken: do not spin
       return false;
     }
+  }
+
+  /** Waits 1, 2, 4 ... 60 s before the pool tries again, logging once per failure. */
+  private void backOff(Pool pool, String why) {
+    int failures = Math.min(pool.failures + 1, 7);
+    pool.failures = failures;
+    long waitMs = Math.min(60_000, 1000L << (failures - 1));
+    pool.nextAttemptNanos = System.nanoTime() + waitMs * 1_000_000;
+    pool.lastFailure = why;
+    LOG.warning("warm pool " + pool.profile + ": " + why + "; next try in " + waitMs + " ms");
   }
 
   /** An agent's memory is only what it holds once it waits: measured a little after it was made. */
   private void measureLater(Pool pool, WarmSlot slot) {
     Thread.ofVirtual().start(() -> {
-      sleepQuietly(slot.kind() == SlotAgent.PYTHON ? 1500 : 300);
+      sleepQuietly(slot.kind() == SlotAgent.SHELL ? 300 : 1500);
       long bytes = memory.treePssBytes(slot.pid());
       if (bytes > 0) {
         pool.slotBytes = bytes;

@@ -41,6 +41,7 @@ class WarmPoolsTest {
   static WarmPools pools;
   static SandboxProfile shell;
   static SandboxProfile python;
+  static SandboxProfile node;
 
   @BeforeAll
   static void start() throws Exception {
@@ -50,8 +51,9 @@ class WarmPoolsTest {
     launcher = setup.launcher();
     shell = withWorkspace("shell");
     python = withWorkspace("python");
+    node = withWorkspace("node");
     pools = new WarmPools(launcher,
-        name -> CompletableFuture.completedFuture(name.equals("python") ? python : shell),
+        name -> CompletableFuture.completedFuture(name.equals("python") ? python : name.equals("node") ? node : shell),
         profile -> LIMITS, new HostMemory(), 0.25, 10, new SimpleMeterRegistry());
     pools.start();
   }
@@ -189,6 +191,26 @@ class WarmPoolsTest {
 
     RunOutcome other = runWarm(python, job("sh", "-c", "echo not python"));
     assertThat(out(other)).isEqualTo("not python\n");
+  }
+
+  @Test
+  void aNodeSlotRunsNodeScriptsInItsStartedProcessAndOthersAsItsChild() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/node")), "no node on this host");
+    pools.resize("node", 1, SlotAgent.NODE);
+    RunSpec script = new RunSpec("job-node", List.of("node", "main.js", "a1"), "in".getBytes(StandardCharsets.UTF_8),
+        Map.of("GREETING", "hey"), Duration.ofSeconds(20), 1 << 20, LIMITS, List.of(WorkspaceFile.of("main.js",
+            ("const fs = require('fs');\n"
+                + "console.log(process.argv.slice(2).join(','), process.env.GREETING, process.pid, fs.readFileSync(0, 'utf8'));\n"
+                + "process.exitCode = 6;\n").getBytes(StandardCharsets.UTF_8), 0644)), List.of(), "");
+    RunOutcome outcome = runWarm(node, script);
+    assertThat(out(outcome)).isEqualTo("a1 hey 2 in\n");
+    assertThat(outcome.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(6).toString());
+
+    RunOutcome other = runWarm(node, job("sh", "-c", "echo child; exit 3"));
+    assertThat(out(other)).isEqualTo("child\n");
+    assertThat(other.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(3).toString());
+    RunOutcome missing = runWarm(node, job("no-such-command-xyz"));
+    assertThat(missing.status()).isEqualTo(RunOutcome.Status.FAILED_TO_START);
   }
 
   @Test
