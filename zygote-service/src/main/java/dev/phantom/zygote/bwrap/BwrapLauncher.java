@@ -223,19 +223,30 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       if (preamble.length > 0) {
         writeFully(spawned.stdinFd(), preamble); // a few KiB: fits in the empty pipe, read once the agent runs
       }
-      if (spawned.blockFd() >= 0) {
-        SandboxRelease.placeAndRelease(this, libc, spawned, agent.limits(), statusText);
-      } else {
-        SandboxRelease.readUntilChildPid(libc, spawned.statusFd(), statusText);
+      int child = spawned.blockFd() >= 0
+          ? SandboxRelease.placeAndRelease(this, libc, spawned, agent.limits(), statusText)
+          : SandboxRelease.readUntilChildPid(libc, spawned.statusFd(), statusText);
+      if (child < 0) {
+        throw new IllegalStateException("bubblewrap ended before the sandbox existed");
       }
     } catch (RuntimeException e) {
       libc.kill(spawned.pid(), LibC.SIGKILL);
       spawned.group().killAll();
+      String said = stderrSoFar(spawned.stderrFd());
       new WarmSlot(this, libc, profile, agent, kind, spawned, statusText).discard();
       throw new ZygoteException(ZygoteException.Reason.SPAWN, "preparing a warm slot of " + profile.name() + " failed: "
-          + e.getMessage());
+          + e.getMessage() + (said.isEmpty() ? "" : "; bubblewrap said: " + said));
     }
     return new WarmSlot(this, libc, profile, agent, kind, spawned, statusText);
+  }
+
+  /** What a failed sandbox has written to stderr so far, without waiting for more (at most 2 KiB). */
+  private String stderrSoFar(int fd) {
+    libc.fcntl(fd, LibC.F_SETFL, libc.fcntl(fd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
+    byte[] buffer = new byte[2048];
+    long n = LibC.readRetrying(libc, fd, buffer);
+    libc.fcntl(fd, LibC.F_SETFL, libc.fcntl(fd, LibC.F_GETFL, 0) & ~LibC.O_NONBLOCK);
+    return n <= 0 ? "" : new String(buffer, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8).strip();
   }
 
   /** Starts a job in a prepared slot: the run's readers, waiter and timeout begin now. */
