@@ -1,7 +1,6 @@
 package dev.phantom.gateway.cli;
 
 import dev.phantom.api.v1.ArchiveStart;
-import dev.phantom.api.v1.UploadArchiveResponse;
 import dev.phantom.gateway.cli.CpCommand.Remote;
 import dev.phantom.gateway.cli.CpCommand.RemoteType;
 import dev.phantom.gateway.cli.tar.DirectoryPacker;
@@ -63,10 +62,10 @@ final class CopyIn {
         DirectoryPacker.file(source, name, tar);
       }
       long size = Files.size(tar);
-      UploadArchiveResponse done = SessionCommand.await(client.uploadArchive(
+      SessionCommand.await(client.uploadArchive(
           ArchiveStart.newBuilder().setSandboxId(to.sandbox()).setPath(directory).build(), tar,
           sent -> progress.update("copying to " + to.sandbox() + ": " + Progress.fraction(sent, size))));
-      return done == null ? PhantomCli.EXIT_PHANTOM_ERROR : 0;
+      return 0;
     } catch (IOException e) {
       System.err.println("phantom: " + e.getMessage());
       return PhantomCli.EXIT_USAGE;

@@ -142,7 +142,7 @@ final class CpCommand extends SessionCommand {
     String name = remote.name();
     for (FileInfo file : files) {
       String path = file.getPath();
-      if (path.equals(relative) || path.endsWith("/" + name) && path.substring(path.lastIndexOf('/') + 1).equals(name)) {
+      if (path.substring(path.lastIndexOf('/') + 1).equals(name)) {
         return new RemoteEntry(file.getType() == FileType.FILE_TYPE_DIRECTORY ? RemoteType.DIRECTORY
             : file.getType() == FileType.FILE_TYPE_SYMLINK ? RemoteType.SYMLINK : RemoteType.FILE, file.getMode() & 0777);
       }
