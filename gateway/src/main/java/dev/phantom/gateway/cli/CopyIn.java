@@ -29,7 +29,7 @@ final class CopyIn {
   int copy(String sourceText, Remote to) throws Exception {
     Path source = Path.of(sourceText);
     if (!Files.exists(source)) {
-      System.err.println("phantom: " + source + ": no such file or directory");
+      progress.fail(source + ": no such file or directory");
       return PhantomCli.EXIT_USAGE;
     }
     RemoteType existing = CpCommand.stat(client, to).type();
@@ -39,7 +39,7 @@ final class CopyIn {
       String directory;
       if (Files.isDirectory(source)) {
         if (existing == RemoteType.FILE || existing == RemoteType.SYMLINK) {
-          System.err.println("phantom: cannot copy the directory " + source + " onto the file " + to);
+          progress.fail("cannot copy the directory " + source + " onto the file " + to);
           return PhantomCli.EXIT_USAGE;
         }
         boolean contentsOnly = sourceText.endsWith("/.") || sourceText.equals(".");
@@ -50,11 +50,11 @@ final class CopyIn {
         Packed packed = DirectoryPacker.directory(real, tar,
             p -> progress.update("packing " + p.entries() + " entries, " + Progress.bytes(p.bytes())));
         if (!packed.skipped().isEmpty()) {
-          System.err.println("phantom: skipped " + packed.skipped().size() + " sockets, fifos or devices, such as "
+          progress.fail("skipped " + packed.skipped().size() + " sockets, fifos or devices, such as "
               + packed.skipped().getFirst());
         }
       } else if (!Files.isRegularFile(source)) {
-        System.err.println("phantom: " + source + " is not a regular file or a directory");
+        progress.fail(source + " is not a regular file or a directory");
         return PhantomCli.EXIT_USAGE;
       } else {
         String name = intoDirectory ? source.getFileName().toString() : to.name();
@@ -67,7 +67,7 @@ final class CopyIn {
           sent -> progress.update("copying to " + to.sandbox() + ": " + Progress.fraction(sent, size))));
       return 0;
     } catch (IOException e) {
-      System.err.println("phantom: " + e.getMessage());
+      progress.fail(e.getMessage());
       return PhantomCli.EXIT_USAGE;
     } finally {
       Files.deleteIfExists(tar);

@@ -35,7 +35,7 @@ final class CopyOut {
   int copy(Remote from, String local) throws Exception {
     CpCommand.RemoteEntry entry = CpCommand.stat(client, from);
     if (entry.type() == RemoteType.ABSENT) {
-      System.err.println("phantom: " + from + ": no such file or directory");
+      progress.fail(from + ": no such file or directory");
       return PhantomCli.EXIT_PHANTOM_ERROR;
     }
     return entry.type() == RemoteType.DIRECTORY ? directory(from, local) : file(from, local, entry.mode());
@@ -47,12 +47,12 @@ final class CopyOut {
     if (target != null && Files.isDirectory(target)) {
       target = target.resolve(from.name());
     } else if (target != null && local.endsWith("/")) {
-      System.err.println("phantom: " + local + ": no such directory");
+      progress.fail(local + ": no such directory");
       return PhantomCli.EXIT_USAGE;
     }
     Path parent = target == null ? Path.of(System.getProperty("java.io.tmpdir")) : target.toAbsolutePath().getParent();
     if (!Files.isDirectory(parent)) {
-      System.err.println("phantom: " + parent + ": no such directory");
+      progress.fail(parent + ": no such directory");
       return PhantomCli.EXIT_USAGE;
     }
     // Beside the target, so that the last step is an atomic rename that replaces a link, never follows it.
@@ -90,17 +90,17 @@ final class CopyOut {
           target = target.resolve(from.name());
         }
       } else if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-        System.err.println("phantom: cannot copy the directory " + from + " onto the file " + local);
+        progress.fail("cannot copy the directory " + from + " onto the file " + local);
         return PhantomCli.EXIT_USAGE;
       } else if (!Files.isDirectory(target.toAbsolutePath().getParent())) {
-        System.err.println("phantom: " + target.toAbsolutePath().getParent() + ": no such directory");
+        progress.fail(target.toAbsolutePath().getParent() + ": no such directory");
         return PhantomCli.EXIT_USAGE;
       }
       boolean created = !Files.exists(target, LinkOption.NOFOLLOW_LINKS);
       if (created) {
         Files.createDirectory(target);
       } else if (!Files.isDirectory(target)) {
-        System.err.println("phantom: cannot copy the directory " + from + " onto the file " + target);
+        progress.fail("cannot copy the directory " + from + " onto the file " + target);
         return PhantomCli.EXIT_USAGE;
       }
       try {
@@ -116,8 +116,7 @@ final class CopyOut {
             // Keep it: removing what the archive did write would mean following what it made.
           }
         }
-        progress.close();
-        System.err.println("phantom: refused the archive of " + from + ": " + e.getMessage());
+        progress.fail("refused the archive of " + from + ": " + e.getMessage());
         return PhantomCli.EXIT_PHANTOM_ERROR;
       }
     } finally {

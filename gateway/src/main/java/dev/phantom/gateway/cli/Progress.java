@@ -93,18 +93,29 @@ final class Progress implements AutoCloseable {
     return TimeUnit.NANOSECONDS.toSeconds(nanos.getAsLong() - started);
   }
 
-  /** Erases the line, so that what follows on stderr starts clean. */
+  /** Erases the line and draws no more. */
   @Override
   public synchronized void close() {
     closed = true;
     if (ticker != null) {
       ticker.shutdownNow();
     }
+    clear();
+  }
+
+  /** Erases the line (a later update draws it again), so that a message on stderr starts clean. */
+  synchronized void clear() {
     if (shown) {
       out.print("\r\033[K");
       out.flush();
       shown = false;
     }
+  }
+
+  /** Prints {@code phantom: message} on stderr as its own line, the progress line erased first. */
+  void fail(String message) {
+    clear();
+    System.err.println("phantom: " + message);
   }
 
   /** {@code 512 B}, {@code 3.2 MiB}. */
