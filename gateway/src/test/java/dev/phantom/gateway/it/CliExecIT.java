@@ -114,6 +114,20 @@ class CliExecIT {
   }
 
   @Test
+  void runTakesTheSameJson() throws Exception {
+    try (LauncherProcess run = LauncherProcess.start(HOME, env, "run", "--profile", "minimal", "--json", "--",
+        "sh", "-c", "printf 'two\\nlines'; exit 3")) {
+      assertThat(run.waitFor(LIMIT)).as("stderr: %s", run.stderr).isEqualTo(3);
+      assertThat(run.stdout).hasSize(1);
+      JsonObject result = new JsonObject(run.stdout.getFirst());
+      assertThat(result.getString("status")).isEqualTo("ok");
+      assertThat(result.getInteger("exitCode")).isEqualTo(3);
+      assertThat(result.getString("stdout")).isEqualTo("two\nlines");
+      assertThat(run.stderr).isEmpty();
+    }
+  }
+
+  @Test
   void anExecThatFailsIsOneLine() throws Exception {
     try (LauncherProcess exec = LauncherProcess.start(HOME, env, "exec", "nosuch.sandbox", "--", "true")) {
       assertThat(exec.waitFor(LIMIT)).isEqualTo(125);
