@@ -50,8 +50,9 @@ final class Interrupts implements AutoCloseable {
     try {
       installed = Signal.handle(signal, sig -> {
         if (presses.givesUp()) {
-          exec.cancel();
+          // First, so that the caller sees it before the failure the cancellation brings.
           gaveUp.complete(EXIT_INTERRUPTED);
+          exec.cancel();
         } else {
           exec.signal(SIGINT);
         }
