@@ -43,7 +43,10 @@ final class CreateCommand extends SessionCommand {
     if (maxLifetime != null) {
       request.setMaxLifetime(proto(duration(maxLifetime, "--max-lifetime")));
     }
-    Sandbox sandbox = await(client.createSandbox(request.build()));
+    Sandbox sandbox;
+    try (Progress progress = Progress.onStderr().ticking(() -> "creating a " + profile + " sandbox")) {
+      sandbox = await(client.createSandbox(request.build()));
+    }
     System.out.println(json ? json(sandbox).encode() : sandbox.getId());
     return 0;
   }

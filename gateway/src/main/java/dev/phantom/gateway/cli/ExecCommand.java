@@ -1,19 +1,24 @@
 package dev.phantom.gateway.cli;
 
 import dev.phantom.api.v1.ExecStart;
+import dev.phantom.api.v1.OutputChunk;
 import dev.phantom.api.v1.OutputStream;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.gateway.client.SandboxClient;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "exec", mixinStandardHelpOptions = true,
     description = {"Run a command in a sandbox made by 'phantom create', stream its output, exit with its code.",
+        "Ctrl-C is sent to the command as SIGINT; a second Ctrl-C within a second cancels it and exits 130.",
         "Exit codes as 'phantom run': the command's own; 128+N if killed by signal N; 124 timeout; "
             + "126/127 could not start; 77 not authenticated; 69 gateway unavailable; 125 other failures."})
 final class ExecCommand extends SessionCommand {
@@ -36,6 +41,11 @@ final class ExecCommand extends SessionCommand {
   @Option(names = {"-i", "--stdin"}, description = "Send this process's standard input to the command.")
   boolean stdin;
 
+  @Option(names = "--json", description = {"Print the result as one JSON object when the command ends, instead of "
+      + "streaming its output: status, exitCode or signal, stdout, stderr (UTF-8 text), truncation, message, timings.",
+      "The exit code stays the command's."})
+  boolean json;
+
   @Override
   int call(SandboxClient client) throws Exception {
     ExecStart.Builder start = ExecStart.newBuilder().setSandboxId(sandbox).addAllArgv(argv).putAllEnv(env);
@@ -48,8 +58,14 @@ final class ExecCommand extends SessionCommand {
     PrintStream out = System.out;
     PrintStream err = System.err;
     StringBuilder stderrHead = new StringBuilder();
-    java.util.function.Consumer<dev.phantom.api.v1.OutputChunk> print = chunk -> {
+    ByteArrayOutputStream stdoutKept = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderrKept = new ByteArrayOutputStream();
+    Consumer<OutputChunk> print = chunk -> {
       boolean isStderr = chunk.getStream() == OutputStream.OUTPUT_STREAM_STDERR;
+      if (json) {
+        (isStderr ? stderrKept : stdoutKept).writeBytes(chunk.getData().toByteArray());
+        return;
+      }
       if (isStderr && stderrHead.length() < 4096) {
         stderrHead.append(chunk.getData().toStringUtf8());
       }
@@ -58,9 +74,21 @@ final class ExecCommand extends SessionCommand {
       target.flush();
     };
     // With --stdin, input goes to the command as it is typed or piped, not after it ends.
-    RunResult exit = await(stdin
-        ? client.execLive(start.build(), System.in, print)
-        : client.execStream(start.build(), null, print));
+    SandboxClient.ExecCall exec = client.execInteractive(start.build(), stdin ? System.in : null, print);
+    RunResult exit;
+    try (Interrupts interrupts = Interrupts.forward(exec)) {
+      CompletableFuture<RunResult> exited = exec.exit().toCompletionStage().toCompletableFuture();
+      CompletableFuture.anyOf(exited, interrupts.gaveUp()).join();
+      if (interrupts.gaveUp().isDone()) {
+        err.println("phantom: interrupted; the command was cancelled");
+        return Interrupts.EXIT_INTERRUPTED;
+      }
+      exit = exited.join();
+    }
+    if (json) {
+      out.println(json(exit, stdoutKept.toByteArray(), stderrKept.toByteArray()).encode());
+      out.flush();
+    }
     boolean messageShown = !exit.getMessage().isBlank() && stderrHead.indexOf(exit.getMessage()) >= 0;
     return RunCommand.exitCode(exit, messageShown, err);
   }

@@ -79,6 +79,10 @@ final class RunCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
   List<String> argv;
 
+  @Option(names = "--json", description = {"Print the result as one JSON object when the command ends, instead of "
+      + "streaming its output (as 'phantom exec --json'). The exit code stays the command's."})
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
     Logs.configure(Level.WARNING);
@@ -124,6 +128,12 @@ final class RunCommand implements Callable<Integer> {
   private int run(SandboxClient client, RunRequest request) {
     PrintStream out = System.out;
     PrintStream err = System.err;
+    if (json) {
+      RunResult result = await(client.run(request));
+      out.println(SessionCommand.json(result, result.getStdout().toByteArray(), result.getStderr().toByteArray()).encode());
+      out.flush();
+      return exitCode(result, false, err);
+    }
     StringBuilder stderrHead = new StringBuilder();
     RunResult result = await(client.runStream(request, event -> {
       if (event.hasOutput()) {

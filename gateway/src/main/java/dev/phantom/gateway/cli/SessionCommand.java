@@ -143,6 +143,27 @@ abstract class SessionCommand implements Callable<Integer> {
     return json;
   }
 
+  /** An exec's result for scripts; output as UTF-8 text (bytes that are not UTF-8 become U+FFFD). */
+  static JsonObject json(dev.phantom.api.v1.RunResult result, byte[] stdout, byte[] stderr) {
+    JsonObject json = new JsonObject()
+        .put("status", result.getStatus().name().replace("RUN_STATUS_", "").toLowerCase())
+        .put("exitCode", result.hasExitCode() ? result.getExitCode() : null)
+        .put("signal", result.hasSignal() ? result.getSignal() : null)
+        .put("stdout", new String(stdout, java.nio.charset.StandardCharsets.UTF_8))
+        .put("stderr", new String(stderr, java.nio.charset.StandardCharsets.UTF_8))
+        .put("stdoutTruncated", result.getStdoutTruncated())
+        .put("stderrTruncated", result.getStderrTruncated())
+        .put("timings", new JsonObject()
+            .put("spawnMicros", result.getTimings().getSpawnMicros())
+            .put("wallMicros", result.getTimings().getWallMicros())
+            .put("totalMicros", result.getTimings().getTotalMicros()))
+        .put("nodeId", result.getNodeId());
+    if (!result.getMessage().isBlank()) {
+      json.put("message", result.getMessage());
+    }
+    return json;
+  }
+
   static String labels(Map<String, String> labels) {
     StringBuilder text = new StringBuilder();
     labels.forEach((k, v) -> text.append(text.isEmpty() ? "" : ",").append(k).append('=').append(v));

@@ -1,7 +1,12 @@
 package dev.phantom.gateway.client;
 
 import com.google.protobuf.ByteString;
+import dev.phantom.api.v1.ArchiveChunk;
+import dev.phantom.api.v1.ArchiveStart;
 import dev.phantom.api.v1.CreateSandboxRequest;
+import dev.phantom.api.v1.DownloadArchiveRequest;
+import dev.phantom.api.v1.FileChunk;
+import dev.phantom.api.v1.UploadArchiveResponse;
 import dev.phantom.api.v1.DestroySandboxRequest;
 import dev.phantom.api.v1.ExecInput;
 import dev.phantom.api.v1.ExecStart;
@@ -27,6 +32,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.OpenOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
@@ -35,6 +42,9 @@ import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import java.lang.ref.Reference;
+import java.nio.file.Path;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -169,57 +179,186 @@ public final class SandboxClient implements SandboxOperations {
   }
 
   /**
-   * Exec that streams: {@code onChunk} sees output as it arrives; {@code stdin}, when not null, is sent
-   * and then closed. The future holds the exit message (its output fields empty).
-   */
-  public Future<RunResult> execStream(ExecStart start, ByteString stdin, Consumer<OutputChunk> onChunk) {
-    return onContext(() -> call(SandboxApiGrpcClient.Exec)
-        .compose(call -> {
-          call.write(ExecInput.newBuilder().setStart(start).build());
-          if (stdin != null) {
-            int step = 64 << 10;
-            for (int at = 0; at < stdin.size(); at += step) {
-              call.write(ExecInput.newBuilder().setStdin(stdin.substring(at, Math.min(stdin.size(), at + step))).build());
-            }
-            call.write(ExecInput.newBuilder().setCloseStdin(true).build());
-          }
-          call.end();
-          return call.response();
-        })
-        .compose(response -> execExit(response, onChunk)));
-  }
-
-  /**
    * An Exec whose standard input is streamed live from {@code input} as it is read (a terminal, a pipe),
    * closed at its end of file. The reading thread is a daemon: a command that ends before its input
    * does not keep the caller waiting.
    */
   public Future<RunResult> execLive(ExecStart start, java.io.InputStream input, Consumer<OutputChunk> onChunk) {
-    return onContext(() -> call(SandboxApiGrpcClient.Exec)
+    return execInteractive(start, input, onChunk).exit();
+  }
+
+  /**
+   * An Exec the caller can interrupt: {@code onChunk} sees output as it arrives; {@code input}, when not
+   * null, is streamed as stdin (else stdin is closed at once). The request stays open until the exit, so
+   * that {@link ExecCall#signal} still reaches the command after its input ended.
+   */
+  public ExecCall execInteractive(ExecStart start, java.io.InputStream input, Consumer<OutputChunk> onChunk) {
+    ExecCall exec = new ExecCall(context);
+    Future<RunResult> exit = onContext(() -> call(SandboxApiGrpcClient.Exec)
         .compose(call -> {
+          exec.request.complete(call);
           call.write(ExecInput.newBuilder().setStart(start).build());
-          Thread.ofPlatform().daemon().name("phantom-exec-stdin").start(() -> pump(input, call));
+          if (input == null) {
+            call.write(ExecInput.newBuilder().setCloseStdin(true).build());
+          } else {
+            Thread.ofPlatform().daemon().name("phantom-exec-stdin").start(() -> pump(input, call, exec));
+          }
           return call.response();
         })
         .compose(response -> execExit(response, onChunk)));
+    exec.exit = exit.andThen(done -> context.runOnContext(v -> {
+      exec.over = true;
+      exec.request.future().onSuccess(call -> {
+        try {
+          call.end();
+        } catch (IllegalStateException alreadyReset) {
+          // A server that ends its side first resets the stream; our side is then closed already.
+        }
+      });
+    }));
+    return exec;
+  }
+
+  /** An Exec in flight: its exit, and the ways to interrupt it. Safe to call from any thread. */
+  public static final class ExecCall {
+    private final Context context;
+    private final Promise<GrpcClientRequest<ExecInput, dev.phantom.api.v1.ExecOutput>> request = Promise.promise();
+    private volatile Future<RunResult> exit;
+    private boolean over;
+
+    private ExecCall(Context context) {
+      this.context = context;
+    }
+
+    /** The exit message (its output fields empty); fails with the call's status. */
+    public Future<RunResult> exit() {
+      return exit;
+    }
+
+    /** Sends {@code signal} to the command's process group; ignored once the exec is over. */
+    public void signal(int signal) {
+      context.runOnContext(v -> request.future().onSuccess(call -> {
+        if (!over) {
+          call.write(ExecInput.newBuilder().setSignal(signal).build());
+        }
+      }));
+    }
+
+    /** Cancels the call: the gateway kills the command's process group. */
+    public void cancel() {
+      context.runOnContext(v -> request.future().onSuccess(call -> {
+        if (!over) {
+          over = true;
+          call.cancel();
+        }
+      }));
+    }
   }
 
   /** Copies {@code input} to the call as stdin messages, on the client's context, then closes stdin. */
-  private void pump(java.io.InputStream input, GrpcClientRequest<ExecInput, dev.phantom.api.v1.ExecOutput> call) {
+  private void pump(java.io.InputStream input, GrpcClientRequest<ExecInput, dev.phantom.api.v1.ExecOutput> call,
+      ExecCall exec) {
     byte[] buffer = new byte[16 << 10];
     try {
       int n;
       while ((n = input.read(buffer)) > 0) {
         ByteString chunk = ByteString.copyFrom(buffer, 0, n);
-        context.runOnContext(v -> call.write(ExecInput.newBuilder().setStdin(chunk).build()));
+        context.runOnContext(v -> {
+          if (!exec.over) {
+            call.write(ExecInput.newBuilder().setStdin(chunk).build());
+          }
+        });
       }
     } catch (java.io.IOException e) {
       // The input failed: close the command's stdin as at end of file.
     }
     context.runOnContext(v -> {
-      call.write(ExecInput.newBuilder().setCloseStdin(true).build());
-      call.end();
+      if (!exec.over) {
+        call.write(ExecInput.newBuilder().setCloseStdin(true).build());
+      }
     });
+  }
+
+  /**
+   * Streams a directory of /workspace as a tar into {@code into} (created or truncated), refusing more
+   * than {@code maxBytes}; {@code received} sees the running total. The future holds the bytes written.
+   */
+  public Future<Long> downloadArchive(DownloadArchiveRequest request, Path into, long maxBytes, LongConsumer received) {
+    return download(SandboxApiGrpcClient.DownloadArchive, request, ArchiveChunk::getData, into, maxBytes, received);
+  }
+
+  /** As {@link #downloadArchive}, for one file's content. */
+  public Future<Long> readFile(ReadFileRequest request, Path into, long maxBytes, LongConsumer received) {
+    return download(SandboxApiGrpcClient.ReadFile, request, FileChunk::getData, into, maxBytes, received);
+  }
+
+  private <Q, R> Future<Long> download(ServiceMethod<R, Q> method, Q request, Function<R, ByteString> data, Path into,
+      long maxBytes, LongConsumer received) {
+    Vertx vertx = context.owner();
+    return onContext(() -> vertx.fileSystem()
+        .open(into.toString(), new OpenOptions().setWrite(true).setCreate(true).setTruncateExisting(true))
+        .compose(file -> call(method).compose(call -> call.send(request).compose(response -> {
+          Promise<Long> done = Promise.promise();
+          long[] total = new long[1];
+          response.handler(message -> {
+            ByteString bytes = data.apply(message);
+            total[0] += bytes.size();
+            if (total[0] > maxBytes) {
+              if (done.tryFail(new PhantomException(GrpcStatus.RESOURCE_EXHAUSTED,
+                  "the download is larger than the limit of " + maxBytes + " bytes"))) {
+                call.cancel();
+              }
+              return;
+            }
+            file.write(Buffer.buffer(bytes.toByteArray()));
+            received.accept(total[0]);
+            if (file.writeQueueFull()) {
+              response.pause();
+              file.drainHandler(v -> response.resume());
+            }
+          });
+          response.exceptionHandler(done::tryFail);
+          response.endHandler(end -> {
+            if (response.status() == GrpcStatus.OK) {
+              done.tryComplete(total[0]);
+            } else {
+              done.tryFail(new PhantomException(response.status(), response.statusMessage()));
+            }
+          });
+          return done.future();
+        })).eventually(file::close)));
+  }
+
+  /**
+   * Streams the tar file {@code tarFile} into a directory of /workspace (created if missing) with
+   * back-pressure; {@code sent} sees the running total of bytes sent.
+   */
+  public Future<UploadArchiveResponse> uploadArchive(ArchiveStart start, Path tarFile, LongConsumer sent) {
+    Vertx vertx = context.owner();
+    return onContext(() -> vertx.fileSystem().open(tarFile.toString(), new OpenOptions().setRead(true).setWrite(false))
+        .compose(file -> call(SandboxApiGrpcClient.UploadArchive).compose(call -> {
+          Throwable[] readFailure = new Throwable[1];
+          long[] total = new long[1];
+          call.write(ArchiveChunk.newBuilder().setStart(start).build());
+          file.setReadBufferSize(64 << 10);
+          file.handler(buffer -> {
+            total[0] += buffer.length();
+            call.write(ArchiveChunk.newBuilder().setData(ByteString.copyFrom(buffer.getBytes())).build());
+            sent.accept(total[0]);
+            if (call.writeQueueFull()) {
+              file.pause();
+              call.drainHandler(v -> file.resume());
+            }
+          });
+          file.exceptionHandler(failure -> {
+            readFailure[0] = failure;
+            call.cancel();
+          });
+          file.endHandler(v -> call.end());
+          return call.response()
+              .compose(response -> collect(response, r -> { }))
+              .recover(failure -> Future.failedFuture(readFailure[0] != null ? readFailure[0] : failure));
+        }).eventually(file::close)));
   }
 
   public Future<ListSandboxesResponse> listSandboxes(ListSandboxesRequest request) {

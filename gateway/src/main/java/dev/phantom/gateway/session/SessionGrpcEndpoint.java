@@ -84,15 +84,17 @@ public final class SessionGrpcEndpoint {
     SessionCoordinator.ExecCall[] exec = new SessionCoordinator.ExecCall[1];
     boolean[] over = new boolean[1];
     boolean[] requestEnded = new boolean[1];
+    boolean[] stdinClosed = new boolean[1];
     Throwable[] pendingFailure = new Throwable[1];
     // Failing while the client still sends would reset its stream and hide the status: wait for its
-    // half-close (briefly: a client waiting for output first must still hear the status).
+    // half-close, or its close_stdin (after which it sends at most a signal: 'phantom exec' keeps the
+    // request open to forward Ctrl-C), briefly: a client waiting for output first must still hear it.
     Consumer<Throwable> failOnce = failure -> {
       if (over[0]) {
         return;
       }
       over[0] = true;
-      if (requestEnded[0]) {
+      if (requestEnded[0] || stdinClosed[0]) {
         ended.accept(GrpcCalls.fail(response, failure));
       } else {
         pendingFailure[0] = failure;
@@ -114,6 +116,15 @@ public final class SessionGrpcEndpoint {
     };
     GrpcCalls.cancellationOf(call).onSuccess(cancelled -> cancel.run());
     call.handler(input -> {
+      if (input.hasCloseStdin()) {
+        stdinClosed[0] = true;
+        if (pendingFailure[0] != null) {
+          Throwable f = pendingFailure[0];
+          pendingFailure[0] = null;
+          ended.accept(GrpcCalls.fail(response, f));
+          return;
+        }
+      }
       if (over[0]) {
         return;
       }

@@ -46,6 +46,11 @@ public final class LauncherProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
+    return start(command, phantomHome, env);
+  }
+
+  private static LauncherProcess start(List<String> command, Path phantomHome, java.util.Map<String, String> env)
+      throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     // The build that runs this test has just packaged the distribution: do not rebuild from inside it.
     builder.environment().put("PHANTOM_NO_BUILD", "1");
@@ -56,6 +61,18 @@ public final class LauncherProcess implements AutoCloseable {
     builder.environment().put("PHANTOM_STATE_DIR", phantomHome.resolve("state").toString());
     builder.environment().putAll(env);
     return new LauncherProcess(builder.start());
+  }
+
+  /**
+   * As {@link #start(Path, java.util.Map, String...)}, with SIGINT set back to its default first: a test
+   * JVM started from a background job inherits SIGINT ignored, and a program cannot catch what it
+   * starts with ignored. The process is the launcher's own (env execs it), so its pid is phantom's.
+   */
+  public static LauncherProcess startInterruptible(Path phantomHome, java.util.Map<String, String> env, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT", LAUNCHER.toString()));
+    command.addAll(List.of(args));
+    return start(command, phantomHome, env);
   }
 
   private static void pump(java.io.InputStream stream, List<String> into) {
@@ -85,6 +102,14 @@ public final class LauncherProcess implements AutoCloseable {
     }
     throw new IllegalStateException("no line matching " + pattern + " within " + timeout
         + "\nstdout: " + stdout + "\nstderr: " + stderr);
+  }
+
+  /** Sends a signal such as {@code INT} to the process, as a terminal's Ctrl-C would. */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+    }
   }
 
   public int waitFor(Duration timeout) throws InterruptedException {
