@@ -108,7 +108,8 @@ final class Deployment implements AutoCloseable {
 
   /** GET of a path of the gateway's HTTP port; the body, or null when it cannot be read. */
   String http(String path) {
-    try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build()) {
       HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       return r.body();
