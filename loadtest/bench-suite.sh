@@ -11,7 +11,7 @@ cd "$ROOT"
 if [ "${PHANTOM_NO_BUILD:-0}" != "1" ]; then
   ./mvnw -q -B -DskipTests package
 fi
-JAVA_HOME="${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*21* 2>/dev/null | head -n1)}"
+export JAVA_HOME="${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-25* /usr/lib/jvm/*21* 2>/dev/null | head -n1)}"
 FLAGS=(-XX:+UseSerialGC)
 # Netty's use of sun.misc.Unsafe needs this on 23 and newer (and the flag does not exist before).
 if "$JAVA_HOME/bin/java" --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1; then

@@ -109,6 +109,7 @@ class LoadTestCliIT {
       // The launcher execs the JVM, so this pid is the load generator itself.
       assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(run.pid())).start().waitFor());
       assertTrue(run.waitFor(40, TimeUnit.SECONDS), "still running 40 s after SIGINT:\n" + Files.readString(log));
+      assertEquals(130, run.exitValue(), "ended by SIGINT, as a shell reports it");
     } finally {
       run.destroyForcibly();
     }
