@@ -36,12 +36,11 @@ final class BenchReport {
     io(md, r);
     controlPlane(md, r);
     scenarios(md, r);
+    md.append("\n## How to reproduce\n\n    loadtest/bench-suite.sh            # the full suite (")
+        .append(r.getBoolean("quick", false) ? "no more than 15 minutes" : "this run took " + fmt(r.getDouble("suiteSeconds", 0.0) / 60) + " minutes")
+        .append(")\n");
     md.append("""
-
-        ## How to reproduce
-
-            loadtest/bench-suite.sh            # the full suite, about 10 to 15 minutes
-            loadtest/bench-suite.sh --quick    # a few minutes, rough figures
+            loadtest/bench-suite.sh --quick    # a minute or two, rough figures
 
         It builds the distribution, starts the product through `./phantom` (embedded, then three
         clustered JVMs), rewrites this file and the block between `bench:begin` and `bench:end` in
@@ -189,7 +188,7 @@ final class BenchReport {
             + "`/proc/PID/smaps_rollup` summed over every process a sandbox costs (setpriv/bubblewrap, bubblewrap's pid 1, "
             + "the agent shell), divided by N; the JVM's share is its own PSS growth (after a full GC) divided by N. "
             + "Baselines in the same run: N bare `bwrap` with the same mounts idling in `sh -c 'read line'`, and N such "
-            + "shells on the host. PSS splits shared pages among their users, so the figure per sandbox falls as N grows.\n\n");
+            + "shells on the host. PSS splits shared pages among their users, so a figure depends on N: compare within a row.\n\n");
     List<String[]> rows = new ArrayList<>();
     for (Object o : r.getJsonArray("idleMemory", new JsonArray())) {
       JsonObject m = (JsonObject) o;

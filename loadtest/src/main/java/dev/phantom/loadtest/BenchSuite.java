@@ -1,15 +1,7 @@
 package dev.phantom.loadtest;
 
-import dev.phantom.api.v1.CreateSandboxRequest;
-import dev.phantom.api.v1.ResourceLimits;
-import dev.phantom.api.v1.RunRequest;
-import dev.phantom.api.v1.RunResult;
-import dev.phantom.api.v1.RunStatus;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +13,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,7 +27,7 @@ import picocli.CommandLine.Option;
     description = "Measures this machine and writes docs/benchmarks.md and README.md's performance block.")
 public final class BenchSuite implements Callable<Integer> {
 
-  @Option(names = "--quick", description = "Few requests and sandboxes: to try the suite (about 3 minutes).")
+  @Option(names = "--quick", description = "Few requests and sandboxes: to try the suite (a minute or two).")
   boolean quick;
 
   @Option(names = "--root", defaultValue = ".", description = "The repository (holds ./phantom; default: ${DEFAULT-VALUE}).")
@@ -62,6 +53,10 @@ public final class BenchSuite implements Callable<Integer> {
   @Option(names = "--cold-config", paramLabel = "JSON",
       description = "Node config that turns warm pools off, for the cold row when the build has pools, e.g. {\"zygote\":{\"poolSize\":0}}.")
   String coldConfig;
+
+  @Option(names = "--from-json", paramLabel = "FILE",
+      description = "Measure nothing: render the document and README block again from an earlier run's results.")
+  Path fromJson;
 
   /** The suite's own work directory: deployments' homes and logs, loadtest results. */
   private Path work;
@@ -90,6 +85,10 @@ public final class BenchSuite implements Callable<Integer> {
       idleCounts = quick ? List.of(10, 50) : List.of(100, 1000);
     }
     int maxIdle = idleCounts.stream().mapToInt(Integer::intValue).max().orElse(0);
+    if (fromJson != null) {
+      write(new JsonObject(Files.readString(fromJson)), false);
+      return 0;
+    }
     long t0 = System.nanoTime();
 
     JsonObject results = new JsonObject().put("generatedAt", Instant.now().toString()).put("quick", quick)
@@ -108,7 +107,7 @@ public final class BenchSuite implements Callable<Integer> {
     JsonObject controlPlane = new JsonObject();
     step("embedded deployment: phantom up");
     try (Deployment d = Deployment.start(launcher, Deployment.Kind.EMBEDDED, work.resolve("embedded"), config, true);
-         Client client = new Client(d.gateway())) {
+         BenchClient client = new BenchClient(d.gateway())) {
       if (deployments.contains("embedded")) {
         scenarios(d, "embedded", scenarios);
       }
@@ -132,12 +131,20 @@ public final class BenchSuite implements Callable<Integer> {
     background.put("after", Background.sample(5));
     results.put("background", background).put("suiteSeconds", (System.nanoTime() - t0) / 1e9);
 
-    Files.createDirectories(json.toAbsolutePath().getParent());
-    Files.writeString(json, results.encodePrettily() + "\n");
+    write(results, true);
+    return 0;
+  }
+
+  /** The results JSON (when new), the document, and README's block. */
+  private void write(JsonObject results, boolean newResults) throws IOException {
+    if (newResults) {
+      Files.createDirectories(json.toAbsolutePath().getParent());
+      Files.writeString(json, results.encodePrettily() + "\n");
+    }
     String document = BenchReport.document(results);
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, document);
-    System.err.println("wrote " + json + " and " + out);
+    System.err.println("wrote " + (newResults ? json + " and " : "") + out);
     if (!"none".equals(readme)) {
       Path readmePath = readme != null ? Path.of(readme) : root.resolve("README.md");
       String before = Files.readString(readmePath);
@@ -145,7 +152,6 @@ public final class BenchSuite implements Callable<Integer> {
           out.toAbsolutePath()).toString())));
       System.err.println("rewrote the bench block of " + readmePath);
     }
-    return 0;
   }
 
   private static void step(String what) {
@@ -219,7 +225,7 @@ public final class BenchSuite implements Callable<Integer> {
   }
 
   /** dd in /workspace (its tmpfs, then a host directory bound there) inside the sandbox, in bare bwrap, on the host. */
-  private JsonArray io(Client client) throws Exception {
+  private JsonArray io(BenchClient client) throws Exception {
     int mib = 48;
     int repeats = quick ? 3 : 7;
     Path hostDir = Files.createTempDirectory(work, "bind-");
@@ -275,7 +281,7 @@ public final class BenchSuite implements Callable<Integer> {
   }
 
   /** PSS of N idle sessions (every process each costs, and the JVM's growth), next to N idle bare bwraps and shells. */
-  private JsonArray idleMemory(Deployment d, Client client) throws Exception {
+  private JsonArray idleMemory(Deployment d, BenchClient client) throws Exception {
     JsonArray rows = new JsonArray();
     long jvm = d.zygote().process().pid();
     for (int n : idleCounts) {
@@ -353,69 +359,5 @@ public final class BenchSuite implements Callable<Integer> {
     return new JsonObject().put("ok", stats.getLong("ok")).put("errors", stats.getLong("errors"))
         .put("errorsByStatus", stats.getJsonObject("errorsByStatus")).put("perSecond", stats.getDouble("throughputPerSecond"))
         .put("p50", latency.getDouble("p50")).put("p99", latency.getDouble("p99")).put("mean", latency.getDouble("mean"));
-  }
-
-  /** The suite's own gRPC calls: I/O runs and idle sessions. */
-  private static final class Client implements AutoCloseable {
-    private final Vertx vertx = Vertx.vertx();
-    private final Api api;
-
-    Client(String gateway) {
-      api = new Api(vertx, LoadTest.address(gateway), null, 300_000);
-    }
-
-    /** Runs the script in a minimal sandbox (on a host workspace when given); its output. */
-    String run(String hostWorkspace, String script) throws Exception {
-      RunResult r = await(api.run(RunRequest.newBuilder().setProfile("minimal").addArgv("sh").addArgv("-c").addArgv(script)
-          .setHostWorkspace(hostWorkspace).setLimits(ResourceLimits.newBuilder().setMemoryBytes(512L << 20))
-          .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build()));
-      if (r.getStatus() != RunStatus.RUN_STATUS_OK || r.getExitCode() != 0) {
-        throw new IllegalStateException("the I/O run failed: " + r.getStatus() + " " + r.getMessage() + " "
-            + r.getStdout().toStringUtf8() + r.getStderr().toStringUtf8());
-      }
-      return r.getStdout().toStringUtf8();
-    }
-
-    /** Creates n idle sessions, eight at a time. */
-    List<String> createSessions(int n) throws Exception {
-      List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
-      Semaphore slots = new Semaphore(8);
-      List<Future<?>> all = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        slots.acquire();
-        all.add(api.create(CreateSandboxRequest.newBuilder().setProfile("minimal").putLabels("created-by", "bench-suite").build())
-            .onSuccess(s -> ids.add(s.getId())).andThen(x -> slots.release()));
-      }
-      try {
-        await(Future.all(all));
-      } catch (Exception e) {
-        destroy(ids);
-        throw new IllegalStateException("could not create " + n + " sessions (" + ids.size() + " made): " + e.getMessage(), e);
-      }
-      return ids;
-    }
-
-    void destroy(List<String> ids) throws Exception {
-      Semaphore slots = new Semaphore(16);
-      List<Future<?>> all = new ArrayList<>();
-      for (String id : List.copyOf(ids)) {
-        slots.acquire();
-        all.add(api.destroy(id).andThen(x -> slots.release()));
-      }
-      await(Future.join(all));
-    }
-
-    private static <T> T await(Future<T> f) throws Exception {
-      try {
-        return f.toCompletionStage().toCompletableFuture().get(600, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw e.getCause() instanceof Exception ex ? ex : e;
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
   }
 }
