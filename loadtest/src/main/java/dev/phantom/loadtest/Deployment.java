@@ -17,8 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,6 +42,13 @@ final class Deployment implements AutoCloseable {
   private static final Pattern HTTP = Pattern.compile("HTTP (?:on )?http://127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern JOINED = Pattern.compile("^node (\\S+) joined");
   private static final Duration START_LIMIT = Duration.ofSeconds(120);
+
+  /** Deployments not yet closed: stopped if the JVM exits first (Ctrl-C), so no product process outlives it. */
+  private static final Set<Deployment> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(LIVE).forEach(Deployment::close), "deployments-stop"));
+  }
 
   final Kind kind;
   final List<Member> members = new ArrayList<>();
@@ -63,6 +72,7 @@ final class Deployment implements AutoCloseable {
     Path configFile = home.resolve("node-config.json");
     Files.writeString(configFile, config.encodePrettily());
     Deployment d = new Deployment(kind);
+    LIVE.add(d);
     try {
       List<String> front = new ArrayList<>(List.of("--grpc-port", "0", "--http-port", "0", "--config", configFile.toString()));
       if (insecureLocal) {
@@ -196,6 +206,7 @@ final class Deployment implements AutoCloseable {
   /** SIGTERM to every member (zygote first, so its sandboxes go with it), then SIGKILL after 30 s. */
   @Override
   public void close() {
+    LIVE.remove(this);
     List<Member> order = new ArrayList<>(members);
     java.util.Collections.reverse(order);
     for (Member m : order) {
