@@ -203,7 +203,12 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
         // exiting anyway
       }
     }, "phantom-loadtest-interrupt");
-    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // Run from the bench suite, which is being stopped.
+      throw new BadInput("interrupted: the JVM is shutting down");
+    }
     try {
       for (int i = 0; i < channels; i++) {
         apis.add(new Api(vertx, address, apiKey, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
