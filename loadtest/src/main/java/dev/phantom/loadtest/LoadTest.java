@@ -47,7 +47,8 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
       "--tmpfs", "/tmp", "--");
 
-  @Option(names = "--gateway", required = true, paramLabel = "HOST:PORT", description = "The gateway's gRPC address.")
+  @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:PHANTOM_GATEWAY}",
+      description = "The gateway's gRPC address (default: $PHANTOM_GATEWAY).")
   String gateway;
 
   @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PHANTOM_API_KEY}",
@@ -126,13 +127,15 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
 
   /** Runs the tool without exiting the JVM; returns the exit code. */
   public static int execute(String... args) {
-    CommandLine cli = new CommandLine(new LoadTest());
+    // The launcher runs it as "phantom loadtest"; run from its jar it is phantom-loadtest.
+    String name = System.getProperty("phantom.command", "phantom-loadtest");
+    CommandLine cli = new CommandLine(new LoadTest()).setCommandName(name);
     cli.setParameterExceptionHandler((e, a) -> {
-      System.err.println("phantom-loadtest: " + e.getMessage() + " (see --help)");
+      System.err.println(name + ": " + e.getMessage() + " (see --help)");
       return 2;
     });
     cli.setExecutionExceptionHandler((e, c, r) -> {
-      System.err.println("phantom-loadtest: " + (e instanceof BadInput ? e.getMessage() : e.toString()));
+      System.err.println(name + ": " + (e instanceof BadInput ? e.getMessage() : e.toString()));
       return 2;
     });
     return cli.execute(args);
@@ -181,6 +184,9 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
     if (channels <= 0 || maxInFlight <= 0 || compareRequests <= 0) {
       throw new BadInput("--channels, --max-in-flight and --compare-requests must be > 0");
     }
+    if (gateway == null || gateway.isBlank()) {
+      throw new BadInput("no gateway: give --gateway HOST:PORT or set PHANTOM_GATEWAY");
+    }
     SocketAddress address = address(gateway);
 
     Vertx vertx = Vertx.vertx();
@@ -197,7 +203,12 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
         // exiting anyway
       }
     }, "phantom-loadtest-interrupt");
-    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // Run from the bench suite, which is being stopped.
+      throw new BadInput("interrupted: the JVM is shutting down");
+    }
     try {
       for (int i = 0; i < channels; i++) {
         apis.add(new Api(vertx, address, apiKey, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
@@ -234,7 +245,7 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       }
       JsonObject result = run.json().put("startedAt", startedAt).put("config", config)
           .put("machine", Machine.describe()).put("product", Machine.product())
-          .put("interrupted", interrupted.get());
+          .put("interrupted", interrupted.get()).put("partial", interrupted.get());
       if (compareJson != null) {
         result.put("compare", compareJson);
       }
@@ -243,7 +254,8 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       return run.overall.errors() == 0 && run.overall.count() > 0 ? 0 : 1;
     } finally {
       if (scenarios != null) {
-        scenarios.tearDown();
+        // Interrupted, the shutdown hook waits for this: stay well inside its 20 s.
+        scenarios.tearDown(interrupted.get() ? 3_000 : 30_000);
       }
       try {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -88,15 +88,18 @@ final class Scenarios {
     }
   }
 
-  void tearDown() {
+  /** Destroys the warm sessions all at once, waiting at most {@code waitMs}: one that is left expires by itself. */
+  void tearDown(long waitMs) {
+    List<Future<?>> destroys = new ArrayList<>();
     for (String id : sessions) {
-      try {
-        await(channels.get().destroy(id));
-      } catch (Exception ignored) {
-        // expires by itself
-      }
+      destroys.add(channels.get().destroy(id));
     }
     sessions.clear();
+    try {
+      Future.join(destroys).toCompletionStage().toCompletableFuture().get(waitMs, TimeUnit.MILLISECONDS);
+    } catch (Exception ignored) {
+      // expires by itself
+    }
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code phantom} command: start the mesh, join a cluster, run a sandbox. */
 @Command(name = "phantom", mixinStandardHelpOptions = true, version = "Phantom Fragment 0.1.0",
     description = "Sandboxes for untrusted code, started in milliseconds.",
+    footer = {"", "The launcher also runs: phantom loadtest (load generator, docs/loadtest.md), phantom test (the build's tests)."},
     subcommands = {UpCommand.class, NodeCommand.class, RunCommand.class, CreateCommand.class, ExecCommand.class,
         CpCommand.class, LsCommand.class, RmCommand.class, ListCommand.class, DestroyCommand.class, McpCommand.class,
         KeysCommand.class, ProfileCommand.class, MonitorCommand.class})
