@@ -50,8 +50,8 @@ public final class BenchSuite implements Callable<Integer> {
       description = "Idle sandbox counts of the memory table (default: 100,1000; --quick: 10,50).")
   List<Integer> idleCounts;
 
-  @Option(names = "--cold-config", paramLabel = "JSON",
-      description = "Node config that turns warm pools off, for the cold row when the build has pools, e.g. {\"zygote\":{\"poolSize\":0}}.")
+  @Option(names = "--cold-config", paramLabel = "JSON", defaultValue = "{\"zygote\":{\"pools\":[]}}",
+      description = "Node config that turns warm pools off, for the cold row (default: ${DEFAULT-VALUE}).")
   String coldConfig;
 
   @Option(names = "--from-json", paramLabel = "FILE",
@@ -101,7 +101,9 @@ public final class BenchSuite implements Callable<Integer> {
     // hold its largest count. Host workspaces are allowed for the bind-mount I/O row, and the per-caller
     // rate limit is off: the suite measures what the product can do, not the limit it is set to.
     JsonObject config = new JsonObject()
-        .put("zygote", new JsonObject().put("maxSessions", maxIdle + 16))
+        .put("zygote", new JsonObject().put("maxSessions", maxIdle + 16).put("pools", new JsonArray()
+            .add(new JsonObject().put("profile", "minimal").put("size", 16))
+            .add(new JsonObject().put("profile", "python-dev").put("size", 4))))
         .put("gateway", new JsonObject().put("allowHostWorkspaces", true).put("rateLimitPerSecond", 0));
     JsonArray scenarios = new JsonArray();
     JsonObject controlPlane = new JsonObject();
