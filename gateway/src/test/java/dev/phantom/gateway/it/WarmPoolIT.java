@@ -124,6 +124,21 @@ class WarmPoolIT {
     }
   }
 
+  @Test
+  void aJobLargerThanTheHandoverLimitIsResourceExhaustedOnEitherPath() throws Exception {
+    String huge = "x".repeat(300 * 1024);
+    awaitIdle("minimal");
+    Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
+        () -> mesh.run(EmbeddedMesh.request("minimal", "echo", huge)));
+    assertThat(refused).isInstanceOf(dev.phantom.support.PhantomException.class).hasMessageContaining("256");
+    assertThat(((dev.phantom.support.PhantomException) refused).status())
+        .isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
+    // With limits no slot has, the run is cold, and the limit is the same.
+    Throwable cold = org.assertj.core.api.Assertions.catchThrowable(() -> mesh.run(EmbeddedMesh.request("minimal", "echo", huge)
+        .toBuilder().setLimits(dev.phantom.api.v1.ResourceLimits.newBuilder().setPids(7)).build()));
+    assertThat(((dev.phantom.support.PhantomException) cold).status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
+  }
+
   private static HttpResponse<String> mcp(URI endpoint, String session, JsonObject message) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
         .header("Content-Type", "application/json")
