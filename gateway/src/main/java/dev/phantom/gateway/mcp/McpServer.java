@@ -164,16 +164,11 @@ public final class McpServer {
   }
 
   /**
-   * Since 2025-11-25 a tool's input validation error is a tool execution error (isError), which the model
-   * sees and can correct; earlier revisions expect a JSON-RPC invalid-params error.
+   * A JSON-RPC invalid-params error naming the field, on every revision. 2025-11-25 suggests (SHOULD) a
+   * tool execution error instead; we keep the error our API contract names, which clients of every
+   * revision tell apart from a failing command, and whose text names the field all the same.
    */
   private JsonObject invalidArguments(Object id, InvalidToolArguments invalid) {
-    if (protocolVersion != null && protocolVersion.compareTo("2025-11-25") >= 0) {
-      return JsonRpc.result(id, new JsonObject()
-          .put("content", new io.vertx.core.json.JsonArray().add(new JsonObject().put("type", "text")
-              .put("text", "Invalid arguments: " + invalid.getMessage())))
-          .put("isError", true));
-    }
     return JsonRpc.error(id, JsonRpc.INVALID_PARAMS, "Invalid params: " + invalid.getMessage());
   }
 

@@ -215,16 +215,15 @@ class McpSessionToolsTest {
 
   @ParameterizedTest
   @MethodSource("badSessionArguments")
-  void since20251125BadArgumentsAreToolErrorsTheModelCanRead(String tool, JsonObject arguments, String message) {
+  void on20251125BadArgumentsAreStillInvalidParamsNamingTheField(String tool, JsonObject arguments, String message) {
     McpServer latest = new McpServer(sandbox);
     latest.handleText(request(1, "initialize", new JsonObject().put("protocolVersion", "2025-11-25")
         .put("capabilities", new JsonObject()).put("clientInfo", new JsonObject().put("name", "t").put("version", "1"))));
     JsonObject response = latest.handleText(request(99, "tools/call", new JsonObject().put("name", tool).put("arguments", arguments)))
         .toCompletionStage().toCompletableFuture().join();
 
-    assertThat(response.containsKey("error")).as("%s", response).isFalse();
-    assertThat(response.getJsonObject("result").getBoolean("isError")).isTrue();
-    assertThat(response.getJsonObject("result").getJsonArray("content").getJsonObject(0).getString("text")).contains(message);
+    assertThat(response.getJsonObject("error").getInteger("code")).as("%s", response).isEqualTo(JsonRpc.INVALID_PARAMS);
+    assertThat(response.getJsonObject("error").getString("message")).contains(message);
   }
 
   @ParameterizedTest
