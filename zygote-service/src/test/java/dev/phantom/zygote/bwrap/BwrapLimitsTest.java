@@ -262,6 +262,32 @@ class BwrapLimitsTest {
    * Processes of a host uid, except those in {@code existing} (other tests on this host may run sandboxes
    * as the same uid; null takes the baseline without waiting); only meaningful when the service is root and sandboxes run as that uid.
    */
+  /**
+   * True for a zombie (it holds nothing but its pid), or a process below another JVM: a build running
+   * beside this one (another zygote, its warm slots) is not what this test counts. Ours, and anything
+   * that escaped to init, still count.
+   */
+  static boolean ofAnotherJvm(long pid) {
+    long self = ProcessHandle.current().pid();
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+        return true;
+      }
+      for (var p = ProcessHandle.of(pid).flatMap(ProcessHandle::parent); p.isPresent(); p = p.get().parent()) {
+        if (p.get().pid() == self) {
+          return false;
+        }
+        if (p.get().info().command().map(c -> c.endsWith("/java")).orElse(false)) {
+          return true;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return true; // gone while it was looked at
+    }
+    return false;
+  }
+
   static List<Long> processesOf(int uid, List<Long> existing) throws IOException {
     if (!BwrapLauncher.runningAsRoot()) {
       return List.of();
@@ -274,7 +300,7 @@ class BwrapLimitsTest {
       try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
         found = procs.filter(p -> p.getFileName().toString().matches("\\d+"))
             .map(p -> Long.parseLong(p.getFileName().toString()))
-            .filter(pid -> BwrapLauncherTest.hostUid(pid) == uid && !known.contains(pid))
+            .filter(pid -> BwrapLauncherTest.hostUid(pid) == uid && !known.contains(pid) && !ofAnotherJvm(pid))
             .toList();
       }
     } while (!baseline && !found.isEmpty() && System.currentTimeMillis() < deadline);
