@@ -41,17 +41,18 @@ public final class StateDir implements AutoCloseable {
   /**
    * Bubblewrap runs as the unprivileged sandbox user and must reach each workspace under this directory:
    * every directory above it needs search permission for others. Root would not notice (it bypasses the
-   * check), so this says so at start instead of every sandbox failing to mount its workspace.
+   * check), so this says so at start, not only in every sandbox's failure to mount its workspace.
    */
-  static void requireTraversable(Path dir) throws IOException {
+  static java.util.Optional<String> unreachableBySandboxUser(Path dir) throws IOException {
     for (Path p = dir.getParent(); p != null; p = p.getParent()) {
       java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(p);
       if (!perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
-        throw new IOException("state directory " + dir + " is out of the sandbox user's reach: " + p + " is mode "
-            + PosixFilePermissions.toString(perms) + " and needs search permission for others (chmod o+x " + p
-            + "), or choose another directory with --state-dir / PHANTOM_STATE_DIR");
+        return java.util.Optional.of("state directory " + dir + " is out of the sandbox user's reach: " + p
+            + " is mode " + PosixFilePermissions.toString(perms) + " and needs search permission for others (chmod o+x "
+            + p + "), or choose another directory with --state-dir / PHANTOM_STATE_DIR");
       }
     }
+    return java.util.Optional.empty();
   }
 
   /**
@@ -68,7 +69,10 @@ public final class StateDir implements AutoCloseable {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     Files.setPosixFilePermissions(dir.resolve("ws"), PosixFilePermissions.fromString("rwx--x--x"));
     if (dev.phantom.zygote.bwrap.LibC.get().geteuid() == 0) {
-      requireTraversable(dir); // as root, bubblewrap runs as another user (not as root, nor as the owner)
+      // As root, bubblewrap runs as another user (not root, not the owner). Profiles without a workspace
+      // still work, so this warns rather than refusing to start.
+      unreachableBySandboxUser(dir).ifPresent(problem -> java.util.logging.Logger.getLogger(StateDir.class.getName())
+          .warning(problem + "; sandboxes with a workspace or a session will fail to start"));
     }
     FileChannel channel = FileChannel.open(dir.resolve("zygote.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
