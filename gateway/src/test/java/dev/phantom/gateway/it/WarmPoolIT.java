@@ -130,7 +130,7 @@ class WarmPoolIT {
     awaitIdle("minimal");
     Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
         () -> mesh.run(EmbeddedMesh.request("minimal", "echo", huge)));
-    assertThat(refused).isInstanceOf(dev.phantom.support.PhantomException.class).hasMessageContaining("256");
+    assertThat(refused).isInstanceOf(dev.phantom.support.PhantomException.class).hasMessageContaining("262144-byte limit");
     assertThat(((dev.phantom.support.PhantomException) refused).status())
         .isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
     // With limits no slot has, the run is cold, and the limit is the same.
