@@ -75,14 +75,17 @@ public final class LauncherProcess implements AutoCloseable {
     return start(command, phantomHome, env);
   }
 
-  private static void pump(java.io.InputStream stream, List<String> into) {
-    Thread.ofPlatform().daemon().start(() -> {
+  /** Readers of stdout and stderr; they end at EOF, after the last line. */
+  private final List<Thread> pumps = new CopyOnWriteArrayList<>();
+
+  private void pump(java.io.InputStream stream, List<String> into) {
+    pumps.add(Thread.ofPlatform().daemon().start(() -> {
       try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
         reader.lines().forEach(into::add);
       } catch (IOException e) {
         // The process is gone; what was read is kept.
       }
-    });
+    }));
   }
 
   /** Waits for a stdout line matching {@code pattern} and returns its first group. */
@@ -117,8 +120,10 @@ public final class LauncherProcess implements AutoCloseable {
       process.destroyForcibly();
       throw new IllegalStateException("still running after " + timeout + "\nstdout: " + stdout + "\nstderr: " + stderr);
     }
-    // Let the pumps catch up with the last lines.
-    Thread.sleep(100);
+    // Every line read: the pumps end at EOF (a fixed pause lost the tail of long outputs under load).
+    for (Thread pump : pumps) {
+      pump.join(10_000);
+    }
     return process.exitValue();
   }
 
