@@ -365,7 +365,12 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       check(libc.posix_spawnattr_setflags(attr, (short) (LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK)),
           "setflags");
       int[] pid = new int[1];
-      int rc = libc.posix_spawn(pid, argv.getFirst(), actions, attr, argv.toArray(String[]::new), new String[0]);
+      NativeStrings nativeArgv = NativeStrings.of(runtime, argv);
+      NativeStrings nativeEnvp = NativeStrings.of(runtime, List.of());
+      int rc = libc.posix_spawn(pid, argv.getFirst(), actions, attr, nativeArgv.pointer(), nativeEnvp.pointer());
+      // The arrays and their strings must outlive the call: touch them after it.
+      java.lang.ref.Reference.reachabilityFence(nativeArgv);
+      java.lang.ref.Reference.reachabilityFence(nativeEnvp);
       if (rc != 0) {
         throw new ZygoteException(ZygoteException.Reason.SPAWN, "posix_spawn of " + argv.getFirst() + " failed: errno " + rc);
       }

@@ -110,8 +110,12 @@ public interface LibC {
 
   int sigemptyset(Pointer set);
 
-  /** Returns 0 or an error number (not errno); argv and envp are NULL-terminated by jnr-ffi. */
-  int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, @In String[] argv, @In String[] envp);
+  /**
+   * Returns 0 or an error number (not errno). argv and envp are built by {@link NativeStrings}: jnr-ffi's own
+   * String[] conversion leaves the terminating slot uninitialised (allocateDirect without clearing), so
+   * execve now and then read a garbage pointer past the last argument and failed with EFAULT.
+   */
+  int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, Pointer argv, Pointer envp);
 
   /** The process-wide binding, loaded on first use. */
   static LibC get() {
