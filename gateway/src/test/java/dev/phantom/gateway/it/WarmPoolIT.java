@@ -46,6 +46,10 @@ class WarmPoolIT {
 
   /** Waits until the node holds an idle slot of {@code profile}, so the next request is warm for sure. */
   static void awaitIdle(String profile) throws Exception {
+    awaitIdle(mesh, profile);
+  }
+
+  static void awaitIdle(EmbeddedMesh mesh, String profile) throws Exception {
     String node = mesh.node.mesh().membership().selfId();
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {

@@ -163,7 +163,11 @@ public final class ZygoteBusEndpoint {
       return startOnLoop(state, profile, spec, sink)
           .compose(running -> running != null ? Future.succeededFuture(running)
               : vertx.executeBlocking(() -> launch(state, profile, spec, sink), false))
-          .compose(running -> Future.fromCompletionStage(running.outcome(), context))
+          // A streamed run's exit event must follow its chunks, which go out on this context; a plain
+          // run's reply goes straight from the thread that saw the exit (the bus is thread-safe), one
+          // scheduling hop fewer on the way back.
+          .compose(running -> sink == null ? Future.fromCompletionStage(running.outcome())
+              : Future.fromCompletionStage(running.outcome(), context))
           .map(outcome -> {
             long queuedMicros = TimeUnit.NANOSECONDS.toMicros(state.launchedNanos - receivedNanos);
             RunResult full = ProtoMapping.result(outcome, nodeId, profile.digest(), queuedMicros).toBuilder()

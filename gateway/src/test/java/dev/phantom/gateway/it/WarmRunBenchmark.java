@@ -1,0 +1,69 @@
+package dev.phantom.gateway.it;
+
+import dev.phantom.api.v1.RunResult;
+import dev.phantom.support.testing.SandboxHost;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Where a warm {@code Run} of {@code true} spends its time, alternating with a bare {@code bwrap ... true}
+ * (same mounts, no JVM) in one run: what the client sees, the gateway's total, the zygote's share (queue
+ * and command wall). Prints figures, asserts nothing; not run by default ({@code -Dit.test=WarmRunBenchmark
+ * -Dfailsafe.failIfNoSpecifiedTests=false}).
+ */
+class WarmRunBenchmark {
+
+  static final List<String> BARE = List.of("bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+      "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+      "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--", "true");
+
+  @Test
+  void warmRunOfTrueNextToBareBwrap() throws Exception {
+    SandboxHost.assumeBubblewrap();
+    int rounds = Integer.getInteger("phantom.bench.runs", 200);
+    try (EmbeddedMesh mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools",
+        new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", 8)))))) {
+      long[] client = new long[rounds];
+      long[] total = new long[rounds];
+      long[] wall = new long[rounds];
+      long[] queued = new long[rounds];
+      long[] bare = new long[rounds];
+      int cold = 0;
+      for (int i = -20; i < rounds; i++) {
+        WarmPoolIT.awaitIdle(mesh, "minimal");
+        long t0 = System.nanoTime();
+        RunResult r = mesh.run(EmbeddedMesh.request("minimal", "true"));
+        long t1 = System.nanoTime();
+        Process p = new ProcessBuilder(BARE).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        p.waitFor();
+        long t2 = System.nanoTime();
+        if (i >= 0) {
+          client[i] = (t1 - t0) / 1000;
+          total[i] = r.getTimings().getTotalMicros();
+          wall[i] = r.getTimings().getWallMicros();
+          queued[i] = r.getTimings().getSpawnMicros();
+          bare[i] = (t2 - t1) / 1000;
+          cold += r.getWarm() ? 0 : 1;
+        }
+      }
+      System.out.printf("warm Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
+          rounds, cold);
+      System.out.printf("  client (gRPC call to result):            %s%n", stats(client));
+      System.out.printf("  gateway total (request to reply):        %s%n", stats(total));
+      System.out.printf("  zygote: request to handover (queued):    %s%n", stats(queued));
+      System.out.printf("  zygote: handover to exit and usage:      %s%n", stats(wall));
+      System.out.printf("  bare bwrap true (ProcessBuilder):        %s%n", stats(bare));
+    }
+  }
+
+  static String stats(long[] micros) {
+    long[] s = micros.clone();
+    Arrays.sort(s);
+    return String.format("%.2f / %.2f / %.2f", s[s.length / 2] / 1000.0, s[(int) (s.length * 0.9)] / 1000.0,
+        s[(int) (s.length * 0.99)] / 1000.0);
+  }
+}
