@@ -223,6 +223,32 @@ class StoreBusEndpointTest {
   }
 
   @Test
+  void aCorruptChunkIsDataLossAndNeverServed() throws Exception {
+    byte[] data = new byte[100_000];
+    new java.util.Random(8).nextBytes(data);
+    call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
+        .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
+    Digest d = Digest.of(data);
+    Path file = dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    byte[] onDisk = Files.readAllBytes(file);
+    onDisk[onDisk.length - 10] ^= 0x40;
+    Files.write(file, onDisk);
+    PhantomException e = (PhantomException) org.assertj.core.api.Assertions.catchThrowable(() -> call(
+        Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(), ChunkBatch.parser()));
+    assertThat(e.status()).isEqualTo(GrpcStatus.DATA_LOSS);
+    assertThat(e.getMessage()).contains(d.hex()).contains("corrupt");
+    // Set aside: a has now says no, so a client with the chunk puts it again and heals the store.
+    HasChunksResponse has = call(Addresses.STORE_CHUNKS_HAS, HasChunksRequest.newBuilder().addDigests(bs(d)).build(),
+        HasChunksResponse.parser());
+    assertThat(has.getPresentList()).containsExactly(false);
+    call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
+        .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
+    ChunkBatch healed = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(),
+        ChunkBatch.parser());
+    assertThat(healed.getChunks(0).getData().toByteArray()).isEqualTo(data);
+  }
+
+  @Test
   void stepsOfAnUnknownUploadAreNotFound() {
     assertThatThrownBy(() -> call(Addresses.STORE_IMPORT, ImportCall.newBuilder().setUploadId("nope").setEnd(true).build(),
         ImportReply.parser())).isInstanceOfSatisfying(PhantomException.class,

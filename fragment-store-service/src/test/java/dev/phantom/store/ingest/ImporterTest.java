@@ -218,6 +218,33 @@ class ImporterTest {
   }
 
   @Test
+  void concurrentImportsOfTheSameContentAreSafe() throws Exception {
+    byte[] big = new byte[3 << 20];
+    new Random(4).nextBytes(big);
+    Path archive = write("same.tar", new Tars().file("big.bin", big, 0644).file("etc/x", "x").bytes());
+    ExecutorService callers = Executors.newFixedThreadPool(6);
+    try {
+      List<java.util.concurrent.Future<ImportResult>> imports = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String tag = "same:" + i;
+        imports.add(callers.submit(() -> importer.importPath(archive, tag)));
+      }
+      java.util.Set<Digest> manifests = new java.util.HashSet<>();
+      for (var f : imports) {
+        manifests.add(f.get().manifest());
+      }
+      assertThat(manifests).hasSize(1);
+      Digest root = manifests.iterator().next();
+      assertThat(content(root, "etc/x")).isEqualTo("x");
+      assertThat(store.listTags()).hasSize(6);
+      assertThat(store.stats().chunks()).isEqualTo(((Entry.File) at(root, "big.bin")).chunks().stream()
+          .map(Entry.ChunkRef::digest).distinct().count() + 1);
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
   void aStreamIsSpooledAndImported() {
     byte[] tar = new Tars().file("x", "y").bytes();
     ImportResult result = importer.importStream(new ByteArrayInputStream(tar), "streamed");
