@@ -259,6 +259,21 @@ public final class FragmentStore implements AutoCloseable {
 
   // ---- tags
 
+  /**
+   * For an import, under its lease: every object of the manifest was written or refreshed after the
+   * lease was taken, so none can have been collected, and the walk of {@link #setTag} is skipped.
+   */
+  public String setTagOfImport(String tag, Digest manifest, long logicalBytes) {
+    String name = TagName.parse(tag);
+    logicalBytes(manifest, logicalBytes);
+    tags.set(name, manifest);
+    return name;
+  }
+
+  private void logicalBytes(Digest manifest, long bytes) {
+    logicalBytes.put(manifest, bytes);
+  }
+
   /** Points {@code tag} at a manifest that is whole in the store (INCOMPLETE otherwise); returns the tag's canonical form. */
   public String setTag(String tag, Digest manifest) {
     String name = TagName.parse(tag);

@@ -41,7 +41,7 @@ public record StoreConfig(Path dataDir, StoreOptions options, List<Path> importR
     int level = (int) reader.integer("zstdLevel", StoreOptions.DEFAULT_ZSTD_LEVEL, -7, 19);
     long grace = reader.integer("gcGraceSeconds", StoreOptions.DEFAULT_GC_GRACE.toSeconds(), 0, 30L * 86_400);
     boolean fsync = reader.bool("fsync", true);
-    int workers = (int) reader.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
+    int workers = (int) reader.integer("workers", StoreOptions.defaultWorkers(), 1, 256);
     List<String> roots = reader.strings("importRoots");
     long maxUpload = reader.integer("maxUploadBytes", DEFAULT_MAX_UPLOAD_BYTES, 1, Long.MAX_VALUE);
     long idle = reader.integer("uploadIdleMs", DEFAULT_UPLOAD_IDLE_MS, 1000, 86_400_000);

@@ -21,8 +21,15 @@ public record StoreOptions(ChunkingParams chunking, int zstdLevel, Duration gcGr
   public static final int MAX_TREE_BYTES = 64 << 20;
 
   public static StoreOptions defaults() {
-    return new StoreOptions(ChunkingParams.DEFAULTS, DEFAULT_ZSTD_LEVEL, DEFAULT_GC_GRACE, true,
-        Runtime.getRuntime().availableProcessors());
+    return new StoreOptions(ChunkingParams.DEFAULTS, DEFAULT_ZSTD_LEVEL, DEFAULT_GC_GRACE, true, defaultWorkers());
+  }
+
+  /**
+   * Twice the cores, at least four: a worker waits on fsync as much as it compresses, so more of them
+   * than cores keep the CPU busy while others wait on the disk.
+   */
+  public static int defaultWorkers() {
+    return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
   }
 
   public StoreOptions withGcGrace(Duration grace) {

@@ -74,8 +74,6 @@ public final class TreeBuilder {
     requireNotRoot(path);
     parentOf(path).children.put(path.getLast(),
         new LeafNode(new Entry.File(path.getLast(), meta, size, chunks), layer, null, null));
-    files++;
-    bytes += size;
   }
 
   public void putSymlink(List<String> path, Meta meta, String target) {
@@ -103,7 +101,6 @@ public final class TreeBuilder {
     List<String> canonical = node instanceof LeafNode leaf && leaf.linkedPath() != null ? leaf.linkedPath() : target;
     parentOf(path).children.put(path.getLast(), new LeafNode(
         new Entry.Hardlink(path.getLast(), file.meta(), PathRules.join(canonical)), layer, file, canonical));
-    files++;
   }
 
   /** A whiteout: removes what lower layers put at {@code path}, if anything. */
@@ -124,7 +121,7 @@ public final class TreeBuilder {
     }
   }
 
-  /** Regular files (hardlinks included) and their bytes (hardlinks counted once) added so far. */
+  /** Regular files (hardlinks included) and their bytes (hardlinks counted once) of the last {@link #build}. */
   public long files() {
     return files;
   }
@@ -135,6 +132,8 @@ public final class TreeBuilder {
 
   /** Hashes every directory, hands each to {@code sink} children first, and returns the root's digest. */
   public Digest build(TreeSink sink) {
+    files = 0;
+    bytes = 0;
     return build(root, List.of(), sink);
   }
 
@@ -148,12 +147,24 @@ public final class TreeBuilder {
           subPath.add(name);
           entries.add(new Entry.Dir(name, sub.meta, build(sub, subPath, sink)));
         }
-        case LeafNode leaf when leaf.entry() instanceof Entry.Hardlink link -> entries.add(
-            find(leaf.linkedPath()) instanceof LeafNode target && leaf.linkedFile().equals(target.entry())
-                ? link
-                // The file it named was replaced or whited out later: keep the content under this name.
-                : new Entry.File(name, leaf.linkedFile().meta(), leaf.linkedFile().size(), leaf.linkedFile().chunks()));
-        case LeafNode leaf -> entries.add(leaf.entry());
+        case LeafNode leaf when leaf.entry() instanceof Entry.Hardlink link -> {
+          files++;
+          if (find(leaf.linkedPath()) instanceof LeafNode target && leaf.linkedFile().equals(target.entry())) {
+            entries.add(link);
+          } else {
+            // The file it named was replaced or whited out later: keep the content under this name.
+            Entry.File f = leaf.linkedFile();
+            entries.add(new Entry.File(name, f.meta(), f.size(), f.chunks()));
+            bytes += f.size();
+          }
+        }
+        case LeafNode leaf -> {
+          if (leaf.entry() instanceof Entry.File f) {
+            files++;
+            bytes += f.size();
+          }
+          entries.add(leaf.entry());
+        }
       }
     }
     Tree tree = new Tree(entries);

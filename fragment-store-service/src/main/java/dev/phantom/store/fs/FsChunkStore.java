@@ -97,7 +97,8 @@ public final class FsChunkStore implements ChunkStore {
       throw StoreException.invalid(kind + " of " + len + " bytes; at most " + maxObjectBytes);
     }
     Path target = pathOf(digest);
-    if (touch(digest)) {
+    // exists() first: a touch of a missing file costs an exception, and most puts of an import are new.
+    if (Files.exists(target) && touch(digest)) {
       return new Put(digest, false, 0);
     }
     byte[] compressed = compress(data, off, len);

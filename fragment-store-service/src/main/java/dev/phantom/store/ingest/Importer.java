@@ -117,8 +117,9 @@ public final class Importer {
         ingest.finish();
       }
       Digest root = builder.build((digest, encoded) -> store.putTree(encoded));
+      // Counted by build() over the final tree: files a later layer removed are not in it.
       store.syncTrees();
-      store.setTag(tag, root);
+      store.setTagOfImport(tag, root, builder.bytes());
       return new ImportResult(tag, root, format, layers, builder.files(), builder.bytes(), ingest.chunks(),
           ingest.written(), ingest.storedBytes(), Duration.ofNanos(System.nanoTime() - start));
     } catch (StoreException e) {

@@ -86,6 +86,9 @@ class TreeBuilderTest {
     assertThat(at(root, "var/old")).isNull();
     assertThat(at(root, "var/keep")).isNull();
     assertThat(at(root, "var/new")).isNotNull();
+    // Counted over the final tree: etc/b and var/new.
+    assertThat(b.files()).isEqualTo(2);
+    assertThat(b.bytes()).isEqualTo(2);
   }
 
   @Test
@@ -103,6 +106,8 @@ class TreeBuilderTest {
     root = build(b);
     assertThat(at(root, "bin/b")).isInstanceOf(Entry.File.class);
     assertThat(((Entry.File) at(root, "bin/b")).chunks()).isEqualTo(content("content"));
+    assertThat(b.files()).isEqualTo(2); // b and c each keep the content (the same chunks)
+    assertThat(b.bytes()).isEqualTo(2 * "content".length());
 
     assertThatThrownBy(() -> b.putHardlink(p("x"), p("nothing"))).hasMessageContaining("not in the image");
     assertThatThrownBy(() -> b.putHardlink(p("x"), p("bin"))).hasMessageContaining("not a regular file");
