@@ -166,7 +166,7 @@ public final class FragmentStore implements AutoCloseable {
       trees.put(node, 0, node.length);
     }
     trees.sync();
-    walk(root, true);
+    walk(root, WalkMode.REFRESH);
     return root;
   }
 
@@ -210,12 +210,24 @@ public final class FragmentStore implements AutoCloseable {
   /** What a manifest holds. */
   public record Walk(long trees, long files, long logicalBytes, Set<Digest> treeDigests, Set<Digest> chunkDigests) {}
 
+  /** How a walk treats the objects it meets. */
+  enum WalkMode {
+    /** Trees are read; chunks are only listed (marking, statistics): a missing chunk stops nothing. */
+    LIST,
+    /** Every object must be there. */
+    CHECK,
+    /** Every object must be there, and is refreshed (see the class comment). */
+    REFRESH
+  }
+
   /**
-   * Visits a manifest; with {@code refresh}, refreshes every object on the way (see the class comment).
+   * Visits a manifest. Trees are always read (and verified): what is below a missing or corrupt tree
+   * cannot be known, so that fails every mode.
    *
    * @throws StoreException INCOMPLETE naming up to {@value #MAX_MISSING_LISTED} missing pieces
    */
-  Walk walk(Digest root, boolean refresh) {
+  Walk walk(Digest root, WalkMode mode) {
+    boolean refresh = mode == WalkMode.REFRESH;
     Set<Digest> seenTrees = new HashSet<>();
     Set<Digest> seenChunks = new HashSet<>();
     List<String> missing = new ArrayList<>();
@@ -238,7 +250,8 @@ public final class FragmentStore implements AutoCloseable {
             files[0]++;
             bytes[0] += f.size();
             for (Entry.ChunkRef c : f.chunks()) {
-              if (seenChunks.add(c.digest()) && (refresh ? !chunks.touch(c.digest()) : !chunks.contains(c.digest()))) {
+              if (seenChunks.add(c.digest()) && mode != WalkMode.LIST
+                  && (refresh ? !chunks.touch(c.digest()) : !chunks.contains(c.digest()))) {
                 missing.add("chunk " + c.digest().hex());
               }
             }
@@ -277,7 +290,7 @@ public final class FragmentStore implements AutoCloseable {
   /** Points {@code tag} at a manifest that is whole in the store (INCOMPLETE otherwise); returns the tag's canonical form. */
   public String setTag(String tag, Digest manifest) {
     String name = TagName.parse(tag);
-    walk(manifest, true);
+    walk(manifest, WalkMode.REFRESH);
     tags.set(name, manifest);
     return name;
   }
@@ -302,7 +315,7 @@ public final class FragmentStore implements AutoCloseable {
   /** Logical bytes of a manifest (regular files, each hardlinked file once); walks it the first time. */
   public long logicalBytes(Digest manifest) {
     Long known = logicalBytes.get(manifest);
-    return known != null ? known : walk(manifest, false).logicalBytes();
+    return known != null ? known : walk(manifest, WalkMode.LIST).logicalBytes();
   }
 
   // ---- leases, statistics, collection

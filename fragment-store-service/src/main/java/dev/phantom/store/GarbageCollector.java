@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Mark and sweep. Mark: every tag's manifest, walked (a tag whose manifest is not whole stops the
- * collection, since sweeping around a broken root could only make it worse). Sweep: trees first, then
+ * Mark and sweep. Mark: every tag's manifest, walked (a tree that cannot be read stops the
+ * collection: what lies below it is unknown, so nothing may be swept). Sweep: trees first, then
  * chunks, each deleted only when unmarked and older than the cutoff (see {@link FragmentStore}).
  * A crash mid-sweep leaves only unreachable objects deleted or not: nothing to repair.
  */
@@ -28,7 +28,8 @@ final class GarbageCollector {
     Set<Digest> liveChunks = new HashSet<>();
     Set<Digest> roots = new HashSet<>(tags.list().values());
     for (Digest root : roots) {
-      FragmentStore.Walk walk = store.walk(root, false);
+      // A missing chunk (set aside as corrupt) needs no protection; a missing tree stops the collection.
+      FragmentStore.Walk walk = store.walk(root, FragmentStore.WalkMode.LIST);
       liveTrees.addAll(walk.treeDigests());
       liveChunks.addAll(walk.chunkDigests());
     }

@@ -145,6 +145,31 @@ class FragmentStoreTest {
   }
 
   @Test
+  void aCorruptChunkOfATaggedImageDoesNotStopCollection() throws Exception {
+    byte[] data = new byte[50_000];
+    new java.util.Random(11).nextBytes(data);
+    store.putChunk(data, null);
+    store.putChunk(b("orphan"), null);
+    Tree tree = new Tree(List.of(new Entry.File("f", Meta.of(0644, 0, 0, 0), data.length,
+        List.of(new Entry.ChunkRef(Digest.of(data), data.length)))));
+    store.putManifest(List.of(tree.encode()), tree.digest());
+    store.setTag("img", tree.digest());
+    Path file = dir.resolve("chunks").resolve(Digest.of(data).hex().substring(0, 2)).resolve(Digest.of(data).hex());
+    byte[] onDisk = java.nio.file.Files.readAllBytes(file);
+    onDisk[5] ^= 1;
+    java.nio.file.Files.write(file, onDisk);
+    assertThatThrownBy(() -> store.getChunk(Digest.of(data))).isInstanceOfSatisfying(StoreException.class,
+        e -> assertThat(e.reason()).isEqualTo(StoreException.Reason.CORRUPT));
+
+    clock.advance(Duration.ofHours(1));
+    assertThat(store.collectGarbage().deletedChunks()).isEqualTo(1); // the orphan; the image stays tagged
+    assertThat(store.stats().logicalBytes()).isEqualTo(data.length);
+    // Putting the chunk again makes the image whole.
+    store.putChunk(data, null);
+    assertThat(store.getChunk(Digest.of(data))).isEqualTo(data);
+  }
+
+  @Test
   void aSecondProcessCannotOpenTheSameDirectory() {
     assertThatThrownBy(() -> FragmentStore.open(dir, StoreOptions.defaults(), clock, StoreMetrics.none()))
         .isInstanceOfSatisfying(StoreException.class, e -> {

@@ -57,7 +57,7 @@ class KillNineIT {
         }
         // Every tag on disk (acknowledged or set just before the kill) names a whole manifest...
         for (Digest manifest : tags.values()) {
-          FragmentStore.Walk walk = store.walk(manifest, false);
+          FragmentStore.Walk walk = store.walk(manifest, FragmentStore.WalkMode.CHECK);
           // ...whose every chunk reads back and verifies.
           for (Digest chunk : walk.chunkDigests()) {
             assertThat(store.getChunk(chunk)).isNotEmpty();

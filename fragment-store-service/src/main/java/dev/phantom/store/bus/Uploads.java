@@ -32,7 +32,8 @@ final class Uploads {
     Path spool = tmpDir.resolve("upload." + id.replaceAll("[^A-Za-z0-9-]", "_") + ".tar");
     try {
       Files.createDirectories(tmpDir);
-      uploads.put(id, new Upload(name, spool, Files.newOutputStream(spool), new long[1], new long[] {nowMs}));
+      uploads.put(id, new Upload(name, spool, Files.newOutputStream(spool, java.nio.file.StandardOpenOption.CREATE_NEW),
+          new long[1], new long[] {nowMs}));
     } catch (IOException e) {
       throw FsSync.io("start the upload", e);
     }

@@ -23,6 +23,8 @@ final class TarEntries {
 
   static final String WHITEOUT = ".wh.";
   static final String OPAQUE = ".wh..wh..opq";
+  /** Type flags of regular files: '0', the old NUL form, and '7' (contiguous, read as regular). */
+  private static final String REGULAR = "0\u00007";
 
   private TarEntries() {}
 
@@ -69,6 +71,9 @@ final class TarEntries {
     if (entry.isFIFO()) {
       throw new IllegalArgumentException("is a FIFO; images may not contain FIFOs");
     }
+    if (entry.isSparse()) {
+      throw new IllegalArgumentException("is a sparse file, which the store does not read yet");
+    }
     Meta meta = meta(entry);
     if (entry.isDirectory()) {
       builder.putDir(path, meta);
@@ -83,7 +88,7 @@ final class TarEntries {
             + e.getMessage() + ")");
       }
       builder.putHardlink(path, target);
-    } else if (entry.isFile()) {
+    } else if (entry.isFile() && REGULAR.indexOf(entry.getLinkFlag()) >= 0) {
       long size = entry.getSize();
       var refs = ingest.file(tar);
       long read = refs.stream().mapToLong(r -> r.length()).sum();
