@@ -168,7 +168,7 @@ public final class FsChunkStore implements ChunkStore {
       if (size < 0 || size > maxObjectBytes) {
         throw corrupt(digest, path, "bad zstd frame header");
       }
-      raw = Zstd.decompress(compressed, (int) size);
+      raw = ZstdFrames.decompress(compressed, (int) size);
     } catch (ZstdException | IllegalArgumentException e) {
       throw corrupt(digest, path, "does not decompress: " + e.getMessage());
     }
@@ -256,9 +256,7 @@ public final class FsChunkStore implements ChunkStore {
   }
 
   private byte[] compress(byte[] data, int off, int len) {
-    byte[] out = new byte[(int) Zstd.compressBound(len)];
-    long n = Zstd.compressByteArray(out, 0, out.length, data, off, len, level);
-    return java.util.Arrays.copyOf(out, (int) n);
+    return ZstdFrames.compress(data, off, len, level);
   }
 
   private StoreException corrupt(Digest digest, Path path, String why) {
