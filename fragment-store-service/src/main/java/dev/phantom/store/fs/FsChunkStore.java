@@ -31,7 +31,7 @@ import java.util.logging.Logger;
 
 /**
  * Objects as zstd frames in {@code DIR/xx/<64 hex digits>}, {@code xx} being the digest's first byte.
- * A put writes a temporary file, fsyncs it and renames it into place, so an object is either whole or
+ * A put writes a temporary file ({@code TMP/xx/}), fsyncs it and renames it into place, so an object is either whole or
  * absent; the directory entries are fsynced in batches by {@link #sync}. Every read decompresses and
  * hashes: an object that fails is moved to the quarantine directory, reported, and never served.
  *
@@ -83,6 +83,7 @@ public final class FsChunkStore implements ChunkStore {
     try {
       for (int i = 0; i < 256; i++) {
         Files.createDirectories(dir.resolve(HEX.toHexDigits((byte) i)));
+        Files.createDirectories(tmp.resolve(HEX.toHexDigits((byte) i)));
       }
       Files.createDirectories(tmp);
       Files.createDirectories(quarantine);
@@ -102,7 +103,9 @@ public final class FsChunkStore implements ChunkStore {
       return new Put(digest, false, 0);
     }
     byte[] compressed = compress(data, off, len);
-    Path temp = tmp.resolve(digest.hex() + "." + UUID.randomUUID() + ".tmp");
+    // Fanned out like the objects: one temp directory for all writers made file creation the import's
+    // bottleneck (every create and rename takes the directory's lock).
+    Path temp = tmp.resolve(digest.hex().substring(0, 2)).resolve(digest.hex() + "." + UUID.randomUUID() + ".tmp");
     try {
       try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(compressed);

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,7 +19,7 @@ import java.nio.file.StandardOpenOption;
  * chunks/xx/&lt;digest&gt;   file chunks, zstd
  * trees/xx/&lt;digest&gt;    directory nodes of manifests, zstd
  * tags/&lt;name:version&gt;  a manifest digest in hex
- * tmp/                 files being written
+ * tmp/, tmp/xx/         files being written
  * quarantine/          objects that failed verification
  * </pre>
  */
@@ -56,8 +55,8 @@ public final class StoreDir implements AutoCloseable {
       }
       StoreDir dir = new StoreDir(root, channel, lock);
       Files.createDirectories(dir.tmp());
-      try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir.tmp())) {
-        for (Path p : leftovers) {
+      try (var leftovers = Files.walk(dir.tmp())) {
+        for (Path p : leftovers.filter(Files::isRegularFile).toList()) {
           Files.deleteIfExists(p);
         }
       }

@@ -71,7 +71,10 @@ public final class Importer {
           tarFiles(source)));
       default -> run(name, "tar", (b, ingest) -> {
         try (InputStream in = Decompress.open(Files.newInputStream(source))) {
-          TarEntries.apply(new TarArchiveInputStream(in), b, ingest, false, source.getFileName().toString());
+          if (TarEntries.apply(new TarArchiveInputStream(in), b, ingest, false, source.getFileName().toString()) == 0) {
+            // commons-compress reads a short file that is no tar as an empty archive; an empty image is of no use.
+            throw StoreException.invalid(source.getFileName() + ": no entries; is it a tar archive?");
+          }
         }
         return 0;
       });

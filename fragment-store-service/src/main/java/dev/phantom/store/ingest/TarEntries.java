@@ -28,11 +28,16 @@ final class TarEntries {
 
   private TarEntries() {}
 
-  /** @param layered whether {@code .wh.} names are whiteouts (image layers) or plain names (a root filesystem) */
-  static void apply(TarArchiveInputStream tar, TreeBuilder builder, Ingest ingest, boolean layered, String source)
+  /**
+   * @param layered whether {@code .wh.} names are whiteouts (image layers) or plain names (a root filesystem)
+   * @return the entries read (a file that is not a tar at all may read as none)
+   */
+  static int apply(TarArchiveInputStream tar, TreeBuilder builder, Ingest ingest, boolean layered, String source)
       throws IOException {
     TarArchiveEntry entry;
+    int count = 0;
     while ((entry = nextEntry(tar, source)) != null) {
+      count++;
       String name = entry.getName();
       try {
         applyOne(tar, entry, builder, ingest, layered);
@@ -40,6 +45,7 @@ final class TarEntries {
         throw StoreException.invalid(source + ": entry '" + name + "': " + e.getMessage());
       }
     }
+    return count;
   }
 
   private static TarArchiveEntry nextEntry(TarArchiveInputStream tar, String source) {

@@ -52,7 +52,8 @@ class StoreBenchmark {
     List<byte[]> files = readFiles(dirs, MAX_INPUT);
     long total = files.stream().mapToLong(f -> f.length).sum();
     int cores = Runtime.getRuntime().availableProcessors();
-    System.out.printf(Locale.ROOT, "%nIngest of %d files, %.1f MiB from %s, in memory; %d cores; best of %d%n",
+    System.out.printf(Locale.ROOT, "%nIngest of %d files, %.1f MiB (the first files of %s, up to 512 MiB), in memory;"
+        + " %d cores; best of %d%n",
         files.size(), total / 1048576.0, dirs, cores, ROUNDS);
     FastCdc cdc = new FastCdc(ChunkingParams.DEFAULTS);
     List<int[]> chunks = new ArrayList<>(); // file index, offset, length
