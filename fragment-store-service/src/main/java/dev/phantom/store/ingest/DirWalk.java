@@ -1,7 +1,6 @@
 package dev.phantom.store.ingest;
 
 import dev.phantom.store.core.Meta;
-import dev.phantom.store.core.PathRules;
 import dev.phantom.store.core.StoreException;
 import dev.phantom.store.core.TreeBuilder;
 import dev.phantom.store.core.Xattr;
