@@ -1,6 +1,6 @@
 /**
- * The fragment store: root filesystems and workspaces as deduplicated, content-addressed chunks.
- * Nothing here runs yet; sandboxes use the host's read-only system directories until the store's
- * issue lands. See this module's README for what comes.
+ * The fragment store: root filesystems and workspaces as deduplicated, content-addressed chunks
+ * (FastCDC, SHA-256, zstd), manifests as Merkle trees of directories, and tags naming them. See this
+ * module's README and docs/fragment-store.md.
  */
 package dev.phantom.store;

@@ -9,6 +9,7 @@ import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.GrpcCalls;
 import dev.phantom.gateway.grpc.PolicyApiGrpcEndpoint;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
+import dev.phantom.gateway.grpc.StoreApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
 import dev.phantom.gateway.http.RestRoutes;
 import dev.phantom.gateway.http.RestSessionRoutes;
@@ -84,6 +85,7 @@ public final class GatewayVerticle extends VerticleBase {
     GrpcCalls calls = new GrpcCalls(access, apiMetrics);
     new SandboxApiGrpcEndpoint(coordinator, access, calls).bind(grpc);
     new PolicyApiGrpcEndpoint(vertx.eventBus(), calls).bind(grpc);
+    new StoreApiGrpcEndpoint(vertx.eventBus(), calls).bind(grpc);
     // One session coordinator behind every front door, so gRPC, REST and MCP see the same sandboxes.
     SessionCoordinator sessions = new SessionCoordinator(vertx, config.spawnGraceMs());
     sessions.register();

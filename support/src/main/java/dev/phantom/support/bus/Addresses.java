@@ -70,4 +70,42 @@ public final class Addresses {
   public static String execEvents(String execId) {
     return "phantom.exec.events." + execId;
   }
+
+  // The fragment store (phantom.store.v1 messages; docs/fragment-store.md). One store node per mesh.
+
+  /** Request {@code PutChunksRequest} → reply {@code PutChunksResponse}, once the batch is durable. */
+  public static final String STORE_CHUNKS_PUT = "phantom.store.chunks.put";
+
+  /** Request {@code HasChunksRequest} → reply {@code HasChunksResponse}. */
+  public static final String STORE_CHUNKS_HAS = "phantom.store.chunks.has";
+
+  /** Request {@code GetChunksRequest} (a bounded batch) → reply {@code ChunkBatch}. */
+  public static final String STORE_CHUNKS_GET = "phantom.store.chunks.get";
+
+  /** Request {@code PutManifestRequest} → reply {@code PutManifestResponse}. */
+  public static final String STORE_MANIFEST_PUT = "phantom.store.manifest.put";
+
+  /** Request {@code GetManifestRequest} → reply {@code Manifest}. */
+  public static final String STORE_MANIFEST_GET = "phantom.store.manifest.get";
+
+  /** Request {@code SetTagRequest} → reply {@code TagInfo}. */
+  public static final String STORE_TAG_SET = "phantom.store.tag.set";
+
+  /** Request {@code ResolveTagRequest} → reply {@code TagInfo}. */
+  public static final String STORE_TAG_RESOLVE = "phantom.store.tag.resolve";
+
+  /** Request {@code ListTagsRequest} → reply {@code TagList}. */
+  public static final String STORE_TAG_LIST = "phantom.store.tag.list";
+
+  /** Request {@code DeleteTagRequest} → reply {@code DeleteTagResponse}. */
+  public static final String STORE_TAG_DELETE = "phantom.store.tag.delete";
+
+  /** Request {@code StatsRequest} → reply {@code StoreStats}. */
+  public static final String STORE_STATS = "phantom.store.stats";
+
+  /** Request {@code CollectGarbageRequest} → reply {@code GcReport}. */
+  public static final String STORE_GC = "phantom.store.gc";
+
+  /** Request {@code ImportCall} (begin, data..., end) → reply {@code ImportReply}. */
+  public static final String STORE_IMPORT = "phantom.store.import";
 }
