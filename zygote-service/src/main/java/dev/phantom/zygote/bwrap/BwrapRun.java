@@ -2,7 +2,6 @@ package dev.phantom.zygote.bwrap;
 
 import dev.phantom.zygote.core.BwrapStatus;
 import dev.phantom.zygote.core.KillReason;
-import dev.phantom.zygote.core.OutputBudget;
 import dev.phantom.zygote.core.OutputSink;
 import dev.phantom.zygote.core.Outcomes;
 import dev.phantom.zygote.core.RunOutcome;
@@ -162,47 +161,148 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   }
 
   void start(ExecutorService io, ScheduledExecutorService timer) {
-    CompletableFuture<Captured> out = CompletableFuture.supplyAsync(() -> drain(stdoutFd, OutputSink.Stream.STDOUT), io);
-    CompletableFuture<Captured> err = CompletableFuture.supplyAsync(() -> drain(stderrFd, OutputSink.Stream.STDERR), io);
     timeout = timer.schedule(() -> kill(KillReason.TIMEOUT), spec.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    if (interactive) {
+      startThreaded(io);
+      return;
+    }
     if (blockFd >= 0) {
       placeAndRelease();
     }
-    CompletableFuture<BwrapStatus> status = CompletableFuture.supplyAsync(this::readStatus, io);
-    if (interactive) {
-      // Non-blocking, so that a sandbox that stops reading can never stall the writer.
-      libc.fcntl(stdinFd, LibC.F_SETFL, libc.fcntl(stdinFd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
-    } else if (spec.stdin().length == 0) {
+    if (spec.stdin().length == 0) {
       libc.close(stdinFd);
     } else {
       io.execute(this::feedStdin);
     }
-    io.execute(() -> {
+    // One thread reads all of the run's output and waits for its end: a thread per descriptor cost a
+    // wake-up each after the exit, more than a warm run itself on a busy host.
+    io.execute(() -> finish(() -> {
+      ResourceUsage before = warm ? group.usage() : ResourceUsage.NONE;
+      StreamCapture out = new StreamCapture(OutputSink.Stream.STDOUT, sink, spec.maxOutputBytes());
+      StreamCapture err = new StreamCapture(OutputSink.Stream.STDERR, sink, spec.maxOutputBytes());
+      pollOutputs(out, err);
+      Termination bwrap = waitForExit();
+      complete(bwrap, out.captured(), err.captured(), BwrapStatus.parse(statusText.toString()), afterExit(before));
+    }));
+  }
+
+  /** An interactive run (a session's agent): its stdin stays open, so its readers are threads of their own. */
+  private void startThreaded(ExecutorService io) {
+    CompletableFuture<StreamCapture.Captured> out = CompletableFuture.supplyAsync(() -> drain(stdoutFd, OutputSink.Stream.STDOUT), io);
+    CompletableFuture<StreamCapture.Captured> err = CompletableFuture.supplyAsync(() -> drain(stderrFd, OutputSink.Stream.STDERR), io);
+    if (blockFd >= 0) {
+      placeAndRelease();
+    }
+    CompletableFuture<BwrapStatus> status = CompletableFuture.supplyAsync(this::readStatus, io);
+    // Non-blocking, so that a sandbox that stops reading can never stall the writer.
+    libc.fcntl(stdinFd, LibC.F_SETFL, libc.fcntl(stdinFd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
+    io.execute(() -> finish(() -> {
+      Termination bwrap = waitForExit();
+      closeInput();
+      complete(bwrap, out.join(), err.join(), status.join(), afterExit(ResourceUsage.NONE));
+    }));
+  }
+
+  /**
+   * Runs {@code body} (which completes the outcome), then releases the workspace and cgroup. The release
+   * comes after the reply: the caller need not wait for the unmount and the cgroup's removal. The run still
+   * counts as running until they are done (launcher.finished), so nothing is reused early.
+   */
+  private void finish(Runnable body) {
+    try {
       try {
-        // A warm slot's agent used CPU before the job came: what the run reports is the job's.
-        ResourceUsage before = warm ? group.usage() : ResourceUsage.NONE;
-        Termination bwrap = waitForExit();
-        if (interactive) {
-          closeInput();
-        }
-        Captured o = out.join();
-        Captured e = err.join();
-        BwrapStatus st = status.join();
-        try {
-          complete(bwrap, o, e, st, afterExit(before));
-        } finally {
-          // After the reply: the caller need not wait for the unmount and the cgroup's removal. The run
-          // still counts as running until they are done (launcher.finished), so nothing is reused early.
-          release();
-        }
-      } catch (RuntimeException | Error e) {
-        LOG.log(Level.SEVERE, "run " + spec.runId() + " failed in the zygote", e);
-        outcome.completeExceptionally(e);
+        body.run();
       } finally {
-        launcher.finished(this);
-        released.complete(null);
+        release();
       }
-    });
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.SEVERE, "run " + spec.runId() + " failed in the zygote", e);
+      outcome.completeExceptionally(e);
+    } finally {
+      launcher.finished(this);
+      released.complete(null);
+    }
+  }
+
+  /**
+   * Reads stdout, stderr and bubblewrap's status until all three reach end of file (every writer in the
+   * sandbox gone), with poll(2) on non-blocking descriptors. Closes them.
+   */
+  private void pollOutputs(StreamCapture out, StreamCapture err) {
+    int[] fds = {stdoutFd, stderrFd, statusFd};
+    boolean[] open = {true, true, true};
+    for (int fd : fds) {
+      libc.fcntl(fd, LibC.F_SETFL, libc.fcntl(fd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
+    }
+    jnr.ffi.Pointer polled = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), fds.length * LibC.POLLFD_SIZE, true);
+    byte[] chunk = new byte[BwrapLauncher.CHUNK];
+    int[] slotOf = new int[fds.length];
+    try {
+      while (open[0] || open[1] || open[2]) {
+        int n = 0;
+        for (int i = 0; i < fds.length; i++) {
+          if (open[i]) {
+            polled.putInt((long) n * LibC.POLLFD_SIZE, fds[i]);
+            polled.putShort((long) n * LibC.POLLFD_SIZE + 4, LibC.POLLIN);
+            polled.putShort((long) n * LibC.POLLFD_SIZE + 6, (short) 0);
+            slotOf[n++] = i;
+          }
+        }
+        if (libc.poll(polled, n, -1) < 0) {
+          if (LibC.errno() == LibC.EINTR) {
+            continue;
+          }
+          throw new IllegalStateException("poll failed: errno " + LibC.errno());
+        }
+        for (int k = 0; k < n; k++) {
+          if (polled.getShort((long) k * LibC.POLLFD_SIZE + 6) != 0) {
+            int i = slotOf[k];
+            open[i] = readAvailable(fds[i], chunk, i == 0 ? out : i == 1 ? err : null);
+          }
+        }
+      }
+    } finally {
+      for (int fd : fds) {
+        libc.close(fd);
+      }
+    }
+  }
+
+  /** Reads what {@code fd} has now; false at end of file (or a read error, logged). */
+  private boolean readAvailable(int fd, byte[] chunk, StreamCapture capture) {
+    while (true) {
+      long n = libc.read(fd, chunk, chunk.length);
+      if (n > 0) {
+        if (capture != null) {
+          capture.accept(chunk, (int) n);
+        } else {
+          status(chunk, (int) n);
+        }
+        continue;
+      }
+      if (n == 0) {
+        return false;
+      }
+      int errno = LibC.errno();
+      if (errno == LibC.EINTR) {
+        continue;
+      }
+      if (errno == LibC.EAGAIN) {
+        return true;
+      }
+      LOG.warning("run " + spec.runId() + ": reading fd " + fd + " failed: errno " + errno);
+      return false;
+    }
+  }
+
+  /** Bubblewrap's JSON status documents; the child pid in them marks when the sandbox started. */
+  private void status(byte[] chunk, int n) {
+    if (statusText.length() < 64 * 1024) {
+      statusText.append(new String(chunk, 0, n, StandardCharsets.UTF_8));
+    }
+    if (childStartedNanos == 0 && BwrapStatus.parse(statusText.toString()).childPid().isPresent()) {
+      childStartedNanos = System.nanoTime();
+    }
   }
 
   /**
@@ -281,17 +381,17 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     return Termination.fromWaitStatus(status[0]);
   }
 
-  private void complete(Termination bwrap, Captured out, Captured err, BwrapStatus status, AfterExit after) {
+  private void complete(Termination bwrap, StreamCapture.Captured out, StreamCapture.Captured err, BwrapStatus status, AfterExit after) {
     long endNanos = System.nanoTime();
     long started = childStartedNanos;
     KillReason killedBy;
     synchronized (lock) {
       killedBy = killReason;
     }
-    Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head, spec.timeout(),
+    Outcomes.Verdict verdict = Outcomes.classify(killedBy, bwrap, status, err.head(), spec.timeout(),
         after.usage().oomKills(), spec.limits().memoryBytes());
     if (warm) {
-      verdict = SlotAgent.classifyStart(verdict, status, err.head);
+      verdict = SlotAgent.classifyStart(verdict, status, err.head());
     }
     if (killedBy == KillReason.SETUP && setupFailure != null) {
       verdict = new Outcomes.Verdict(verdict.status(), verdict.message() + ": " + setupFailure);
@@ -302,35 +402,23 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     outcome.complete(new RunOutcome(
         verdict.status(),
         termination,
-        out.bytes,
-        err.bytes,
-        out.truncated,
-        err.truncated,
+        out.bytes(),
+        err.bytes(),
+        out.truncated(),
+        err.truncated(),
         started == 0 ? -1 : (started - startNanos) / 1000,
         (endNanos - (started == 0 ? startNanos : started)) / 1000,
         verdict.message(),
-        out.total,
-        err.total,
+        out.total(),
+        err.total(),
         after.usage(),
         spec.limits(),
         after.files()));
   }
 
-  /**
-   * @param bytes what is kept for the result (nothing when streaming: the chunks went out already)
-   * @param head the first bytes in every case, so bubblewrap's own error can be told even when streaming
-   */
-  private record Captured(byte[] bytes, boolean truncated, byte[] head, long total) {}
-
-  /** bubblewrap's setup errors are one or two short lines at the start of stderr. */
-  private static final int DIAGNOSTIC_HEAD_BYTES = 4096;
-
-  private Captured drain(int fd, OutputSink.Stream stream) {
-    OutputBudget budget = new OutputBudget(spec.maxOutputBytes());
-    BoundedBuffer kept = sink == null ? new BoundedBuffer(spec.maxOutputBytes()) : null;
-    BoundedBuffer head = sink == null ? null : new BoundedBuffer(DIAGNOSTIC_HEAD_BYTES);
+  private StreamCapture.Captured drain(int fd, OutputSink.Stream stream) {
+    StreamCapture capture = new StreamCapture(stream, sink, spec.maxOutputBytes());
     byte[] chunk = new byte[BwrapLauncher.CHUNK];
-    long total = 0;
     try {
       while (true) {
         long n = LibC.readRetrying(libc, fd, chunk);
@@ -341,23 +429,12 @@ final class BwrapRun implements SandboxLauncher.Interactive {
           LOG.warning("run " + spec.runId() + ": reading " + stream + " failed: errno " + LibC.errno());
           break;
         }
-        total += n;
-        int keep = budget.admit((int) n);
-        if (keep == 0) {
-          continue;
-        }
-        if (sink != null) {
-          sink.chunk(stream, Arrays.copyOf(chunk, keep));
-          head.append(chunk, Math.min(keep, DIAGNOSTIC_HEAD_BYTES - head.size()));
-        } else {
-          kept.append(chunk, keep);
-        }
+        capture.accept(chunk, (int) n);
       }
     } finally {
       libc.close(fd);
     }
-    byte[] bytes = kept == null ? new byte[0] : kept.toByteArray();
-    return new Captured(bytes, budget.truncated(), head == null ? bytes : head.toByteArray(), total);
+    return capture.captured();
   }
 
   private BwrapStatus readStatus() {

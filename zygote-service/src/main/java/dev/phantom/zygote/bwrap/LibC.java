@@ -49,6 +49,12 @@ public interface LibC {
 
   int fcntl(int fd, int cmd, int arg);
 
+  /** struct pollfd: int fd, short events, short revents. */
+  int POLLFD_SIZE = 8;
+  short POLLIN = 1;
+
+  int poll(Pointer fds, long nfds, int timeout);
+
   int close(int fd);
 
   long read(int fd, @Out byte[] buf, long count);
