@@ -53,6 +53,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("zygote-timer").daemon(true).factory());
   private final Set<BwrapRun> running = ConcurrentHashMap.newKeySet();
+  private final OrphanReaper orphans;
   private final SandboxCgroups cgroups;
   private final Workspaces workspaces;
   /**
@@ -91,6 +92,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     installation.bwrap().ifPresent(b -> p.add(b.toString()));
     this.prefix = List.copyOf(p);
     this.prlimitCommand = runningAsRoot() && !hasCapSysResource() ? BwrapInstallation.onPath("prlimit") : Optional.empty();
+    this.orphans = new OrphanReaper(libc, runningAsRoot() ? sandboxUid : LibC.get().getuid(), timer);
   }
 
   /** True when the service process is root and bubblewrap must be started as another user. */
@@ -232,6 +234,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     } catch (RuntimeException e) {
       libc.kill(spawned.pid(), LibC.SIGKILL);
       spawned.group().killAll();
+      killed();
       String said = stderrSoFar(spawned.stderrFd());
       new WarmSlot(this, libc, profile, agent, kind, spawned, statusText).discard();
       throw new ZygoteException(ZygoteException.Reason.SPAWN, "preparing a warm slot of " + profile.name() + " failed: "
@@ -306,6 +309,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       int[] targets = {stdin.read, stdout.write, stderr.write, seccomp == null ? -1 : seccomp.read, status.write,
           blockPipe == null ? -1 : blockPipe.read};
       int pid = spawn(argv, targets);
+      BwrapLauncherProcesses.spawned(pid);
       started = true;
       closeAll(childEnds);
       return new Spawned(pid, startNanos, stdin.write, stdout.read, stderr.read, status.read,
@@ -324,6 +328,11 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** A sandbox was killed: its orphaned first process is reaped here soon, not by the host's init. */
+  void killed() {
+    orphans.afterKill();
   }
 
   void finished(BwrapRun run) {

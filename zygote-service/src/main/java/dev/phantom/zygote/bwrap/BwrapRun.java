@@ -126,6 +126,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
       libc.kill(pid, LibC.SIGKILL);
       group.killAll();
     }
+    launcher.killed();
   }
 
   @Override
@@ -378,6 +379,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
         throw new IllegalStateException("waitpid(" + pid + ") failed: errno " + LibC.errno());
       }
     }
+    BwrapLauncherProcesses.reaped(pid);
     return Termination.fromWaitStatus(status[0]);
   }
 

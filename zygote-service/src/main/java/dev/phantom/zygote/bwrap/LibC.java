@@ -69,6 +69,8 @@ public interface LibC {
 
   int geteuid();
 
+  int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
   int getuid();
 
   int getgid();

@@ -121,6 +121,7 @@ public final class WarmSlot {
   private void discardNow() {
     libc.kill(spawned.pid(), LibC.SIGKILL);
     spawned.group().killAll();
+    launcher.killed();
     RunSpec reaper = agent;
     // A run that nobody reads: its waiter reaps bubblewrap and its release removes the workspace and cgroup.
     launcher.startInSlot(this, reaper, null, statusText);

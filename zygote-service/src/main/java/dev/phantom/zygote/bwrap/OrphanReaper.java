@@ -1,0 +1,100 @@
+package dev.phantom.zygote.bwrap;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Reaps the sandboxes' own first processes left behind when the zygote kills a bubblewrap.
+ *
+ * <p>Killing bubblewrap (a timeout, a cancel, a discarded warm slot) orphans the sandbox's pid 1, which dies of
+ * its parent-death signal. Without a subreaper it goes to the host's init, and a slow init (this one reaps
+ * every ten seconds or so) leaves the zombie in the run's cgroup, so the group cannot be removed in time and
+ * stays behind. As a child subreaper the zygote's process inherits those orphans and reaps them itself, soon
+ * after each kill. Only zombies of the sandbox user named bwrap are reaped: the JVM's other children belong
+ * to whoever started them.
+ */
+final class OrphanReaper {
+
+  private static final Logger LOG = Logger.getLogger(OrphanReaper.class.getName());
+  private static final int PR_SET_CHILD_SUBREAPER = 36;
+  /** After a kill: the orphan dies within milliseconds, later under load. */
+  private static final long[] AFTER_KILL_MS = {20, 200, 1000, 3000};
+
+  private final LibC libc;
+  private final int sandboxUid;
+  private final ScheduledExecutorService timer;
+  private final boolean active;
+
+  OrphanReaper(LibC libc, int sandboxUid, ScheduledExecutorService timer) {
+    this.libc = libc;
+    this.sandboxUid = sandboxUid;
+    this.timer = timer;
+    this.active = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+    if (!active) {
+      LOG.warning("cannot become a child subreaper (errno " + LibC.errno() + "): a killed sandbox's zombie waits for init");
+    }
+  }
+
+  /** Reaps soon, several times: called right after a sandbox was killed. */
+  void afterKill() {
+    if (!active || timer.isShutdown()) {
+      return;
+    }
+    for (long delay : AFTER_KILL_MS) {
+      try {
+        timer.schedule(this::reapNow, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // stopping
+      }
+    }
+  }
+
+  /** Reaps every zombie child of this process that is a sandbox's orphaned bwrap. */
+  void reapNow() {
+    Path self = Path.of("/proc/self/task");
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(self)) {
+      for (Path task : tasks) {
+        String children;
+        try {
+          children = Files.readString(task.resolve("children")).strip();
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        if (children.isEmpty()) {
+          continue;
+        }
+        for (String child : children.split(" ")) {
+          reapIfOrphan(Integer.parseInt(child));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine("reaping orphans failed: " + e);
+    }
+  }
+
+  private void reapIfOrphan(int pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+      String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+      if (!zombie || !comm.equals("bwrap") || BwrapLauncherProcesses.uidOf(pid) != sandboxUid) {
+        return;
+      }
+      // The launcher's own bwrap processes are never zombies here for long, and their waiters use
+      // WNOWAIT first: reaping one of them would make its waiter fail. Only pid-1s reparented to us
+      // are orphans; ours have this JVM as their real parent from the start and are tracked.
+      if (BwrapLauncherProcesses.tracked(pid)) {
+        return;
+      }
+      int[] status = new int[1];
+      libc.waitpid(pid, status, LibC.WNOHANG);
+    } catch (IOException | RuntimeException e) {
+      // gone already
+    }
+  }
+}
