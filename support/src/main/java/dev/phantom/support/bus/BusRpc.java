@@ -16,6 +16,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Request/reply of protobuf messages over the event bus, the same embedded and clustered.
@@ -89,7 +91,10 @@ public final class BusRpc {
 
   private static void fail(Message<Buffer> message, String address, Throwable failure) {
     if (failure instanceof PhantomException phantom) {
-      message.fail(phantom.status().code, phantom.getMessage());
+      // A reply failure carries a code and a message only: the retry hint rides at the end of the
+      // message, readable as it is, and is taken back out by the caller's toPhantom.
+      message.fail(phantom.status().code, phantom.retryAfterMs() > 0 && !RETRY_AFTER.matcher(phantom.getMessage()).find()
+          ? phantom.getMessage() + " (retry after " + phantom.retryAfterMs() + " ms)" : phantom.getMessage());
       return;
     }
     LOG.log(Level.SEVERE, "handler for " + address + " failed", failure);
@@ -102,11 +107,23 @@ public final class BusRpc {
       return PhantomException.internal(failure.toString());
     }
     return switch (reply.failureType()) {
-      case RECIPIENT_FAILURE -> new PhantomException(statusOf(reply.failureCode()), reply.getMessage());
+      case RECIPIENT_FAILURE -> recipientFailure(statusOf(reply.failureCode()), reply.getMessage());
       case NO_HANDLERS -> PhantomException.unavailable("no node serves " + address + " right now");
       case TIMEOUT -> PhantomException.unavailable("no answer from " + address + " in time");
       case ERROR -> PhantomException.unavailable("could not reach " + address + ": " + reply.getMessage());
     };
+  }
+
+  /** The hint {@link #fail} appends to a RESOURCE_EXHAUSTED message that has a retry time. */
+  private static final Pattern RETRY_AFTER = Pattern.compile("\\(retry after (\\d{1,12}) ms\\)$");
+
+  private static PhantomException recipientFailure(GrpcStatus status, String message) {
+    String text = message == null ? "" : message;
+    Matcher retry = RETRY_AFTER.matcher(text);
+    if (status == GrpcStatus.RESOURCE_EXHAUSTED && retry.find()) {
+      return PhantomException.resourceExhausted(text, Long.parseLong(retry.group(1)));
+    }
+    return new PhantomException(status, text);
   }
 
   private static GrpcStatus statusOf(int code) {
