@@ -31,7 +31,8 @@ public final class AdmissionController<T> {
    * @param maxQueued requests waiting at once; one more is shed at once
    * @param retryAfter what a shed request is told to wait before trying again
    * @param initialLimit, minLimit, maxLimit bounds of the adaptive concurrency limit
-   * @param slowSpawn a permit held longer than this counts as an overload signal
+   * @param slowSpawn a spawn slower than this (as the node measured it, see {@link Permit#ran}) counts as an
+   *     overload signal
    */
   public record Options(Duration maxQueueWait, int maxQueued, Duration retryAfter, int initialLimit, int minLimit,
       int maxLimit, Duration slowSpawn) {
@@ -48,10 +49,17 @@ public final class AdmissionController<T> {
     }
   }
 
-  /** Held while admitted work runs; exactly one of its methods is called when the work ends. */
+  /**
+   * Held while admitted work runs; exactly one of its methods is called when the work ends. A permit is held
+   * for a whole run, whose length says nothing of load, so the limiter does not time it: whether the spawn
+   * was slow is judged from the node's own figure ({@link #ran}).
+   */
   public interface Permit {
     /** The sandbox started (or the work ended) normally: the limit may grow. */
     void succeeded();
+
+    /** The node ran it and took {@code spawn} to start it: succeeded, or overloaded when slower than slowSpawn. */
+    void ran(Duration spawn);
 
     /** A node refused it for lack of room, or it timed out: the limit shrinks. */
     void overloaded();
@@ -85,7 +93,7 @@ public final class AdmissionController<T> {
         .clock(() -> nanos(clock.instant()))
         .limit(AIMDLimit.newBuilder()
             .initialLimit(options.initialLimit()).minLimit(options.minLimit()).maxLimit(options.maxLimit())
-            .timeout(options.slowSpawn().toNanos(), TimeUnit.NANOSECONDS)
+            .timeout(UNTIMED.toNanos(), TimeUnit.NANOSECONDS)
             .build())
         .build();
   }
@@ -153,15 +161,27 @@ public final class AdmissionController<T> {
         : inflight() + " sandboxes are starting, the adaptive limit is " + limit();
   }
 
+  /** The AIMD limit's own timeout, out of the way: runs hold permits for as long as they run. */
+  private static final Duration UNTIMED = Duration.ofDays(365);
+
   private Optional<Permit> acquire() {
-    return limiter.acquire(null).map(AdmissionController::permit);
+    return limiter.acquire(null).map(this::permit);
   }
 
-  private static Permit permit(Limiter.Listener listener) {
+  private Permit permit(Limiter.Listener listener) {
     return new Permit() {
       @Override
       public void succeeded() {
         listener.onSuccess();
+      }
+
+      @Override
+      public void ran(Duration spawn) {
+        if (spawn.compareTo(options.slowSpawn()) > 0) {
+          listener.onDropped();
+        } else {
+          listener.onSuccess();
+        }
       }
 
       @Override

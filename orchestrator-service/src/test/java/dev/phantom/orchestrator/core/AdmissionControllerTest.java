@@ -90,11 +90,19 @@ class AdmissionControllerTest {
     assertThat(admission.limit()).isEqualTo(5);
     running.get(1).permit().overloaded(); // a refusal: multiplicative decrease (0.9), floored
     assertThat(admission.limit()).isEqualTo(4);
-    clock.advance(Duration.ofSeconds(2)); // slower than slowSpawn counts as overload too
-    running.get(2).permit().succeeded();
+    running.get(2).permit().ran(Duration.ofSeconds(2)); // a spawn slower than slowSpawn counts as overload too
     assertThat(admission.limit()).isEqualTo(3);
     running.get(0).permit().ignored();
     assertThat(admission.limit()).isEqualTo(3);
+    assertThat(admission.inflight()).isZero();
+  }
+
+  @Test
+  void aLongRunWithAFastSpawnIsNoOverload() {
+    Admitted<String> admitted = (Admitted<String>) admission.offer("long", false);
+    clock.advance(Duration.ofMinutes(5)); // the run itself took minutes
+    admitted.permit().ran(Duration.ofMillis(5));
+    assertThat(admission.limit()).isEqualTo(4);
     assertThat(admission.inflight()).isZero();
   }
 
