@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -101,8 +102,18 @@ public final class BusRpc {
     message.fail(GrpcStatus.INTERNAL.code, "internal error in " + address + ": " + failure);
   }
 
+  /**
+   * Whether a request's failure proves it never reached a handler: no consumer was registered for the
+   * address, or the transport failed to hand the message over (the node's connection could not be made or
+   * was gone). Such a request may go elsewhere without running twice. A timeout proves nothing.
+   */
+  public static boolean undelivered(Throwable failure) {
+    return failure instanceof ReplyException reply
+        && (reply.failureType() == ReplyFailure.NO_HANDLERS || reply.failureType() == ReplyFailure.ERROR);
+  }
+
   /** Maps an event-bus failure to the status a client should see. */
-  static PhantomException toPhantom(String address, Throwable failure) {
+  public static PhantomException toPhantom(String address, Throwable failure) {
     if (!(failure instanceof ReplyException reply)) {
       return PhantomException.internal(failure.toString());
     }
