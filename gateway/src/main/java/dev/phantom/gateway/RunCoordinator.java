@@ -8,8 +8,6 @@ import dev.phantom.api.v1.RunResult;
 import dev.phantom.proto.orchestrator.v1.NodeLost;
 import dev.phantom.proto.orchestrator.v1.PlaceRequest;
 import dev.phantom.proto.orchestrator.v1.Placement;
-import dev.phantom.proto.orchestrator.v1.PlacementDone;
-import dev.phantom.proto.orchestrator.v1.PlacementOutcome;
 import dev.phantom.proto.zygote.v1.CancelRun;
 import dev.phantom.proto.zygote.v1.SpawnRequest;
 import dev.phantom.support.PhantomException;
@@ -22,7 +20,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.grpc.common.GrpcStatus;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -192,8 +189,8 @@ public final class RunCoordinator {
           return Future.failedFuture(BusRpc.undelivered(failure)
               ? new Undelivered(phantom, prepared.placement().getNodeId()) : phantom);
         });
-    return result.andThen(done -> placementDone(prepared.placement(), done.succeeded() ? done.result() : null,
-        done.cause()));
+    return result.andThen(done -> Placements.done(bus, prepared.placement(),
+        done.succeeded() ? done.result().getTimings().getSpawnMicros() : 0, done.cause()));
   }
 
   private static RunResult parse(Buffer body) {
@@ -202,20 +199,6 @@ public final class RunCoordinator {
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       throw PhantomException.internal("malformed RunResult from a zygote node: " + e.getMessage());
     }
-  }
-
-  /** Frees the orchestrator's admission permit; the outcome tells its adaptive limit whether the node coped. */
-  private void placementDone(Placement placement, RunResult result, Throwable failure) {
-    if (placement.getDoneAddress().isEmpty()) {
-      return;
-    }
-    PlacementOutcome outcome = result != null ? PlacementOutcome.PLACEMENT_OUTCOME_RAN
-        : failure instanceof PhantomException p && (p.status() == GrpcStatus.RESOURCE_EXHAUSTED
-            || p.status() == GrpcStatus.UNAVAILABLE && p.getMessage().startsWith("no answer from"))
-            ? PlacementOutcome.PLACEMENT_OUTCOME_OVERLOADED : PlacementOutcome.PLACEMENT_OUTCOME_FAILED;
-    BusRpc.send(bus, placement.getDoneAddress(), PlacementDone.newBuilder().setPlacementId(placement.getPlacementId())
-        .setOutcome(outcome).setSpawnMicros(result == null ? 0 : Math.max(0, result.getTimings().getSpawnMicros()))
-        .build());
   }
 
   /** Ties a spawn to its node's life and to the caller's cancellation. */

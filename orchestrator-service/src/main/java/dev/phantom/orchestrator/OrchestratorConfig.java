@@ -19,22 +19,28 @@ import java.util.List;
  * @param admission the queue and adaptive limit in front of placement (keys {@code maxQueueWaitMs} 250,
  *     {@code maxQueued} 1024, {@code retryAfterMs} 1000, {@code initialLimit} 64, {@code maxLimit} 4096,
  *     {@code slowSpawnMs} 2000)
+ * @param pressuredPerNode placements in flight per ready node still admitted while every node is under
+ *     pressure, so a busy cluster (or one busy host) serves a trickle instead of nothing
+ *     (key {@code pressuredPerNode}, default {@value #DEFAULT_PRESSURED_PER_NODE}; 0 sheds everything then)
  * @param placementGrace a placement whose PlacementDone has not come this long after its run's timeout is
  *     forgotten, its permit freed (key {@code placementGraceMs}, default {@value #DEFAULT_PLACEMENT_GRACE_MS})
  * @param poolSizingInterval how often warm-pool sizes are sent to nodes; zero turns sizing off
  *     (key {@code poolSizingIntervalMs}, default {@value #DEFAULT_POOL_SIZING_INTERVAL_MS})
  */
 public record OrchestratorConfig(Duration staleAfter, Duration sweepInterval, PressureThresholds thresholds,
-    AdmissionController.Options admission, Duration placementGrace, Duration poolSizingInterval) {
+    AdmissionController.Options admission, int pressuredPerNode, Duration placementGrace,
+    Duration poolSizingInterval) {
 
   public static final long DEFAULT_STALE_AFTER_MS = 2_000;
   public static final long DEFAULT_SWEEP_INTERVAL_MS = 500;
   public static final long DEFAULT_PLACEMENT_GRACE_MS = 30_000;
+  public static final int DEFAULT_PRESSURED_PER_NODE = 4;
   public static final long DEFAULT_POOL_SIZING_INTERVAL_MS = 5_000;
 
   private static final List<String> KEYS = List.of("staleAfterMs", "sweepIntervalMs", "cpuSomePercent",
       "memorySomePercent", "memoryFullPercent", "ioFullPercent", "minFreeMemoryMb", "maxQueueWaitMs", "maxQueued",
-      "retryAfterMs", "initialLimit", "maxLimit", "slowSpawnMs", "placementGraceMs", "poolSizingIntervalMs");
+      "retryAfterMs", "initialLimit", "maxLimit", "slowSpawnMs", "pressuredPerNode", "placementGraceMs",
+      "poolSizingIntervalMs");
 
   public static OrchestratorConfig from(JsonObject json) {
     ConfigReader reader = new ConfigReader("orchestrator", json, KEYS);
@@ -61,6 +67,7 @@ public record OrchestratorConfig(Duration staleAfter, Duration sweepInterval, Pr
             Duration.ofMillis(reader.integer("retryAfterMs", admission.retryAfter().toMillis(), 1, 3_600_000)),
             (int) initial, admission.minLimit(), (int) max,
             Duration.ofMillis(reader.integer("slowSpawnMs", admission.slowSpawn().toMillis(), 1, 600_000))),
+        (int) reader.integer("pressuredPerNode", DEFAULT_PRESSURED_PER_NODE, 0, 100_000),
         Duration.ofMillis(reader.integer("placementGraceMs", DEFAULT_PLACEMENT_GRACE_MS, 1_000, 3_600_000)),
         Duration.ofMillis(reader.integer("poolSizingIntervalMs", DEFAULT_POOL_SIZING_INTERVAL_MS, 0, 3_600_000)));
     reader.validate();

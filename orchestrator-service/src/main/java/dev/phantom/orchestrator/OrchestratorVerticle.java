@@ -35,7 +35,7 @@ public final class OrchestratorVerticle extends VerticleBase {
     NodeTable table = new NodeTable(config.staleAfter(),
         new PowerOfTwoChoices(new PlacementScorer(config.thresholds()), new SplittableRandom()));
     PoolSizer sizer = new PoolSizer(PoolSizer.Options.DEFAULTS, clock);
-    PlacementEngine engine = new PlacementEngine(table, config.admission(), sizer, config.placementGrace(),
+    PlacementEngine engine = new PlacementEngine(table, config.admission(), config.pressuredPerNode(), sizer, config.placementGrace(),
         context.nodeId(), context.meters(), clock);
     PlacementEndpoint endpoint = new PlacementEndpoint(vertx.eventBus(), table, engine, config.thresholds(),
         context.nodeId(), clock);

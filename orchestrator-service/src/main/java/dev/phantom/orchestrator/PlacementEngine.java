@@ -20,8 +20,9 @@ import java.util.Set;
 
 /**
  * Placement behind admission control: a request is admitted while some node can take it without pressure
- * and the adaptive limit has room; otherwise it waits briefly in the admission queue and is then shed with
- * RESOURCE_EXHAUSTED and a retry time. An admitted request holds its permit until the gateway says the spawn
+ * and the adaptive limit has room, or, when every node is pressured, while fewer than a few per node are in
+ * flight; otherwise it waits briefly in the admission queue and is then shed with RESOURCE_EXHAUSTED and a
+ * retry time. An admitted request holds its permit until the gateway says the spawn
  * replied ({@link #done}), or until its run's timeout plus a grace has passed. Runs on the orchestrator
  * verticle's event loop, which owns the node table; {@link #tick} runs on a timer there.
  */
@@ -49,11 +50,17 @@ public final class PlacementEngine {
   private final String instanceId;
   private final MeterRegistry meters;
   private final Map<String, Held> held = new HashMap<>();
+  private final int pressuredPerNode;
   private long sequence;
 
-  public PlacementEngine(NodeTable table, AdmissionController.Options admission, PoolSizer sizer, Duration grace,
-      String instanceId, MeterRegistry meters, InstantSource clock) {
+  /**
+   * @param pressuredPerNode placements in flight per ready node that are still admitted while every node is
+   *     under pressure (the rest wait, then are shed)
+   */
+  public PlacementEngine(NodeTable table, AdmissionController.Options admission, int pressuredPerNode,
+      PoolSizer sizer, Duration grace, String instanceId, MeterRegistry meters, InstantSource clock) {
     this.table = table;
+    this.pressuredPerNode = pressuredPerNode;
     this.admission = new AdmissionController<>(admission, clock);
     this.sizer = sizer;
     this.clock = clock;
@@ -74,6 +81,7 @@ public final class PlacementEngine {
           : failure(none.get()));
     }
     Pending pending = new Pending(request, exclude, timeout, Promise.promise());
+    admission.pressuredLimit(pressuredPerNode * table.readyNodes());
     handle(admission.offer(pending, !table.calmRoomFor(request, exclude)));
     return pending.reply().future();
   }
@@ -103,6 +111,7 @@ public final class PlacementEngine {
       }
       return expired;
     });
+    admission.pressuredLimit(pressuredPerNode * table.readyNodes());
     admission.drain(!table.calmRoomFor(ANY, Set.of())).forEach(this::handle);
   }
 

@@ -84,6 +84,7 @@ public final class AdmissionController<T> {
   private final InstantSource clock;
   private final SimpleLimiter<Void> limiter;
   private final Deque<Waiter<T>> queue = new ArrayDeque<>();
+  private int pressuredLimit;
 
   public AdmissionController(Options options, InstantSource clock) {
     this.options = options;
@@ -104,7 +105,7 @@ public final class AdmissionController<T> {
    * @param allPressured true when every node that could run it is over its pressure threshold
    */
   public Decision<T> offer(T request, boolean allPressured) {
-    if (queue.isEmpty() && !allPressured) {
+    if (queue.isEmpty() && open(allPressured)) {
       Optional<Permit> permit = acquire();
       if (permit.isPresent()) {
         return new Admitted<>(request, permit.get());
@@ -133,7 +134,7 @@ public final class AdmissionController<T> {
       }
       return expired;
     });
-    while (!queue.isEmpty() && !allPressured) {
+    while (!queue.isEmpty() && open(allPressured)) {
       Optional<Permit> permit = acquire();
       if (permit.isEmpty()) {
         break;
@@ -141,6 +142,19 @@ public final class AdmissionController<T> {
       changed.add(new Admitted<>(queue.removeFirst().request(), permit.get()));
     }
     return changed;
+  }
+
+  /**
+   * How much admitted work may be in flight while every node is under pressure: 0 (the default) closes
+   * admission then; a few per node keep a busy cluster, or a single busy host, serving at a trickle while
+   * the excess is shed.
+   */
+  public void pressuredLimit(int limit) {
+    this.pressuredLimit = Math.max(0, limit);
+  }
+
+  private boolean open(boolean allPressured) {
+    return !allPressured || inflight() < pressuredLimit;
   }
 
   public int queued() {

@@ -54,6 +54,11 @@ public final class NodeTable {
     return List.copyOf(nodes.values());
   }
 
+  /** Nodes that can spawn at all. */
+  public int readyNodes() {
+    return (int) nodes.values().stream().filter(NodeState::ready).count();
+  }
+
   public Optional<NodeState> node(String nodeId) {
     return Optional.ofNullable(nodes.get(nodeId));
   }
@@ -71,7 +76,10 @@ public final class NodeTable {
 
   /** Why nothing could be placed whatever the load: no node (but the excluded), or none ready. */
   public Optional<PlacementDecision> unplaceable(Set<String> exclude) {
-    List<NodePressure> candidates = candidates(exclude);
+    return unplaceable(candidates(exclude));
+  }
+
+  private Optional<PlacementDecision> unplaceable(List<NodePressure> candidates) {
     if (candidates.isEmpty()) {
       return Optional.of(new PlacementDecision.NoNodes());
     }
@@ -83,11 +91,12 @@ public final class NodeTable {
 
   /** Chooses a node and counts the placement on it. */
   public PlacementDecision place(PlacementRequest request, Set<String> exclude) {
-    Optional<PlacementDecision> none = unplaceable(exclude);
+    List<NodePressure> candidates = candidates(exclude);
+    Optional<PlacementDecision> none = unplaceable(candidates);
     if (none.isPresent()) {
       return none.get();
     }
-    List<NodePressure> ready = candidates(exclude).stream().filter(NodePressure::ready).toList();
+    List<NodePressure> ready = candidates.stream().filter(NodePressure::ready).toList();
     return chooser.choose(ready, request).<PlacementDecision>map(choice -> {
       NodeState node = nodes.get(choice.node().nodeId());
       nodes.put(node.nodeId(), node.withPlacement());

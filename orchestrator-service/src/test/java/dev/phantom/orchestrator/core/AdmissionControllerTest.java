@@ -51,6 +51,16 @@ class AdmissionControllerTest {
   }
 
   @Test
+  void underPressureATrickleIsAdmittedAndTheRestWaits() {
+    admission.pressuredLimit(2);
+    assertThat(admission.offer("a", true)).isInstanceOf(Admitted.class);
+    Admitted<String> b = (Admitted<String>) admission.offer("b", true);
+    assertThat(admission.offer("c", true)).isInstanceOf(Queued.class);
+    b.permit().succeeded();
+    assertThat(admission.drain(true)).extracting(Decision::request).containsExactly("c");
+  }
+
+  @Test
   void pressureClearingAdmitsTheQueueInArrivalOrder() {
     admission.offer("a", true);
     admission.offer("b", true);
