@@ -81,7 +81,7 @@ public final class PlacementEngine {
           : failure(none.get()));
     }
     Pending pending = new Pending(request, exclude, timeout, Promise.promise());
-    admission.pressuredLimit(pressuredPerNode * table.readyNodes());
+    admission.pressuredLimit(trickle(request, exclude));
     handle(admission.offer(pending, !table.calmRoomFor(request, exclude)));
     return pending.reply().future();
   }
@@ -108,11 +108,19 @@ public final class PlacementEngine {
       boolean expired = now.isAfter(h.deadline());
       if (expired) {
         h.permit().ignored();
+        table.released(h.nodeId());
       }
       return expired;
     });
-    admission.pressuredLimit(pressuredPerNode * table.readyNodes());
-    admission.drain(!table.calmRoomFor(ANY, Set.of())).forEach(this::handle);
+    // One at a time: each admission fills room that the next must see.
+    while (true) {
+      admission.pressuredLimit(trickle(ANY, Set.of()));
+      List<AdmissionController.Decision<Pending>> changed = admission.drain(!table.calmRoomFor(ANY, Set.of()), 1);
+      changed.forEach(this::handle);
+      if (changed.stream().noneMatch(d -> d instanceof AdmissionController.Admitted)) {
+        return;
+      }
+    }
   }
 
   /** A node is gone: its placements will never be reported done by a spawn reply that arrives. */
@@ -129,6 +137,11 @@ public final class PlacementEngine {
 
   public int queued() {
     return admission.queued();
+  }
+
+  /** In flight while no node is calm: a few per node when some node has room at all, none when all are full. */
+  private int trickle(PlacementRequest request, Set<String> exclude) {
+    return table.roomFor(request, exclude) ? pressuredPerNode * table.readyNodes() : 0;
   }
 
   private void handle(AdmissionController.Decision<Pending> decision) {

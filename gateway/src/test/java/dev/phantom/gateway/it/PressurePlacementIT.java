@@ -128,7 +128,8 @@ class PressurePlacementIT {
   @Order(2)
   void overloadIsShedWithResourceExhaustedAndNothingIsLost() throws Exception {
     // Capacity: 2 nodes x 3 sandboxes of ~0.5 s each, about 12 runs a second once spawns are counted.
-    // Offered: 24 a second for 10 s, open loop.
+    // Offered: 24 a second for 10 s, open loop. An admitted run waits at most the admission queue's 250 ms
+    // before it is placed, so its latency stays within 0.5 s + 250 ms + the spawn (printed, not asserted).
     Load load = Load.open(24, Duration.ofSeconds(10), request("sleep", "0.5"));
     Load.Summary summary = load.await(Duration.ofSeconds(90));
     System.out.println("[overload] offered 24/s for 10 s at capacity ~12/s (2 nodes x " + CAPACITY + " x 0.5 s): "
@@ -137,6 +138,9 @@ class PressurePlacementIT {
     assertThat(summary.unanswered()).as("requests without a result or a status").isZero();
     assertThat(summary.count("OK")).isPositive();
     assertThat(summary.count("RESOURCE_EXHAUSTED")).as("shed").isPositive();
+    assertThat(summary.outcomes()).filteredOn(o -> o.message().startsWith("no zygote node can take more work"))
+        .as("shed by admission control, with a retry time").isNotEmpty()
+        .allSatisfy(o -> assertThat(o.message()).contains("(retry after 1000 ms)"));
     assertThat(summary.total()).isEqualTo(240);
     assertThat(summary.statuses().keySet()).isSubsetOf("OK", "RESOURCE_EXHAUSTED");
   }
@@ -322,9 +326,16 @@ class PressurePlacementIT {
         return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
       }
 
+      /** Who refused: the orchestrator's admission control, or a zygote node that was full. */
+      String shedBy() {
+        long admission = outcomes.stream().filter(o -> o.message().startsWith("no zygote node can take more work")).count();
+        long node = outcomes.stream().filter(o -> o.message().contains("already runs")).count();
+        return "shed by admission " + admission + ", refused by a full node " + node;
+      }
+
       @Override
       public String toString() {
-        return total() + " requests: " + statuses() + ", unanswered " + unanswered + "; by node " + nodes()
+        return total() + " requests: " + statuses() + " (" + shedBy() + "), unanswered " + unanswered + "; by node " + nodes()
             + "; admitted latency p50 " + admittedMillis(0.50) + " ms, p99 " + admittedMillis(0.99) + " ms"
             + (failures().isEmpty() ? "" : "; failure messages " + failures().stream().limit(4).toList());
       }

@@ -83,9 +83,12 @@ public final class PlacementEndpoint {
         Duration.ofNanos(Math.max(report.getSpawnP50Micros(), report.getSpawnP99Micros()) * 1000L));
     java.util.Map<String, Integer> warm = new java.util.HashMap<>();
     report.getWarmSlotsMap().forEach((profile, idle) -> warm.put(profile, (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(idle))));
+    // Placement fills run slots: a node's session slots do not take runs (nodes before max_runs: the totals).
+    boolean runSlots = report.getMaxRuns() > 0;
     return new NodePressure(report.getNodeId(), report.getReady(), psi(report.getCpu()), psi(report.getMemory()),
-        psi(report.getIo()), Math.max(0, report.getFreeMemoryBytes()), clampCount(report.getRunning()),
-        clampCount(report.getCapacity()), warm, latency, report.getTriggered());
+        psi(report.getIo()), Math.max(0, report.getFreeMemoryBytes()),
+        clampCount(runSlots ? report.getRuns() : report.getRunning()),
+        clampCount(runSlots ? report.getMaxRuns() : report.getCapacity()), warm, latency, report.getTriggered());
   }
 
   private static Psi psi(Pressure p) {

@@ -102,7 +102,8 @@ public final class AdmissionController<T> {
   /**
    * Admits, queues or sheds one request.
    *
-   * @param allPressured true when every node that could run it is over its pressure threshold
+   * @param allPressured true when no node can run it without being over its pressure threshold (all are
+   *     pressured or full)
    */
   public Decision<T> offer(T request, boolean allPressured) {
     if (queue.isEmpty() && open(allPressured)) {
@@ -124,6 +125,14 @@ public final class AdmissionController<T> {
    * Returns what changed; requests still waiting are not listed.
    */
   public List<Decision<T>> drain(boolean allPressured) {
+    return drain(allPressured, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #drain(boolean)}, admitting at most {@code maxAdmitted}: a caller whose room changes with each
+   * admission (a node filling up) admits one, places it, and asks again.
+   */
+  public List<Decision<T>> drain(boolean allPressured, int maxAdmitted) {
     List<Decision<T>> changed = new ArrayList<>();
     Instant now = clock.instant();
     queue.removeIf(waiter -> {
@@ -134,12 +143,14 @@ public final class AdmissionController<T> {
       }
       return expired;
     });
-    while (!queue.isEmpty() && open(allPressured)) {
+    int admitted = 0;
+    while (!queue.isEmpty() && admitted < maxAdmitted && open(allPressured)) {
       Optional<Permit> permit = acquire();
       if (permit.isEmpty()) {
         break;
       }
       changed.add(new Admitted<>(queue.removeFirst().request(), permit.get()));
+      admitted++;
     }
     return changed;
   }
@@ -171,7 +182,7 @@ public final class AdmissionController<T> {
   }
 
   private String cause(boolean allPressured) {
-    return allPressured ? "every zygote node is over its pressure threshold"
+    return allPressured ? "every zygote node is full or over its pressure threshold"
         : inflight() + " sandboxes are starting, the adaptive limit is " + limit();
   }
 

@@ -27,9 +27,14 @@ public final class NodeTable {
     this.chooser = chooser;
   }
 
-  /** Records a node's report; the counts since the last one restart, since the report counts what runs now. */
+  /**
+   * Records a node's report; the counts since the last one restart, since the report counts what runs now,
+   * except the placements still outstanding.
+   */
   public void report(NodePressure report, String spawnAddress, String detail, Instant now) {
-    nodes.put(report.nodeId(), new NodeState(report, spawnAddress, detail, now, 0, 0));
+    NodeState before = nodes.get(report.nodeId());
+    nodes.put(report.nodeId(), new NodeState(report, spawnAddress, detail, now, 0, 0,
+        before == null ? 0 : before.outstanding()));
   }
 
   /** Forgets a node; true when it was known. */
@@ -87,6 +92,11 @@ public final class NodeTable {
       return Optional.of(new PlacementDecision.NoneReady(nodes.get(candidates.get(0).nodeId()).detail()));
     }
     return Optional.empty();
+  }
+
+  /** Whether some node has a free slot and the memory for {@code request}, pressured or not. */
+  public boolean roomFor(PlacementRequest request, Set<String> exclude) {
+    return candidates(exclude).stream().anyMatch(node -> PlacementScorer.canRun(node, request));
   }
 
   /** Chooses a node and counts the placement on it. */

@@ -41,6 +41,9 @@ class PlacementEndpointTest {
   private static final AdmissionController.Options ADMISSION = new AdmissionController.Options(
       Duration.ofMillis(200), 16, Duration.ofMillis(1_500), 64, 4, 4096, Duration.ofSeconds(2));
 
+  /** More than a full node's 2 slots below: a full node must still make requests wait, not fail at once. */
+  private static final int PRESSURED_PER_NODE = 3;
+
   private final Vertx vertx = Vertx.vertx();
 
   @AfterEach
@@ -56,7 +59,7 @@ class PlacementEndpointTest {
         InstantSource clock = InstantSource.system();
         NodeTable table = new NodeTable(Duration.ofSeconds(5),
             new PowerOfTwoChoices(new PlacementScorer(PressureThresholds.DEFAULTS), new SplittableRandom(3)));
-        PlacementEngine engine = new PlacementEngine(table, ADMISSION, 1, new PoolSizer(PoolSizer.Options.DEFAULTS, clock),
+        PlacementEngine engine = new PlacementEngine(table, ADMISSION, PRESSURED_PER_NODE, new PoolSizer(PoolSizer.Options.DEFAULTS, clock),
             Duration.ofSeconds(30), instanceId, new SimpleMeterRegistry(), clock);
         PlacementEndpoint endpoint = new PlacementEndpoint(vertx.eventBus(), table, engine, PressureThresholds.DEFAULTS,
             instanceId, clock);
@@ -69,7 +72,8 @@ class PlacementEndpointTest {
 
   private void report(String node, int running, int capacity, double cpuSome) throws Exception {
     BusRpc.publish(vertx.eventBus(), Addresses.ZYGOTE_REPORT, NodeReport.newBuilder().setNodeId(node)
-        .setSpawnAddress(Addresses.zygoteSpawn(node)).setReady(true).setRunning(running).setCapacity(capacity)
+        .setSpawnAddress(Addresses.zygoteSpawn(node)).setReady(true).setRuns(running).setMaxRuns(capacity)
+        .setRunning(running).setCapacity(capacity + 32) // 32 session slots, which runs cannot use
         .setCpu(Pressure.newBuilder().setSomeAvg10(cpuSome)).setMemory(Pressure.getDefaultInstance())
         .setFreeMemoryBytes(8L << 30).build());
     Thread.sleep(50); // published: let every instance take it
@@ -116,13 +120,15 @@ class PlacementEndpointTest {
   void everyNodePressuredAdmitsATrickleThenShedsWithRetryAfter() throws Exception {
     orchestrator("o1");
     report("a", 0, 100, 95);
-    assertThat(place().getNodeId()).isEqualTo("a"); // one per node still goes, and is still running
+    for (int i = 0; i < PRESSURED_PER_NODE; i++) {
+      assertThat(place().getNodeId()).isEqualTo("a"); // a trickle per node still goes, and is still running
+    }
     long start = System.nanoTime();
     assertThatThrownBy(this::place).isInstanceOfSatisfying(ExecutionException.class, e ->
         assertThat(e.getCause()).isInstanceOfSatisfying(PhantomException.class, shed -> {
           assertThat(shed.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
           assertThat(shed.retryAfterMs()).isEqualTo(1_500);
-          assertThat(shed.getMessage()).contains("every zygote node is over its pressure threshold");
+          assertThat(shed.getMessage()).contains("every zygote node is full or over its pressure threshold");
         }));
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
   }
@@ -138,6 +144,14 @@ class PlacementEndpointTest {
     assertThat(third.isComplete()).isFalse();
     done(first);
     assertThat(await(third).getNodeId()).isEqualTo("a");
+
+    // Two wait for one slot: the first gets it, the second keeps waiting (not failed for a full node).
+    Future<Placement> fourth = placeAsync();
+    Future<Placement> fifth = placeAsync();
+    Thread.sleep(50);
+    done(await(third));
+    assertThat(await(fourth).getNodeId()).isEqualTo("a");
+    assertThat(failure(fifth).getMessage()).contains("waited 200 ms");
 
     PhantomException shed = failure(placeAsync()); // full again, and nothing ends within the wait
     assertThat(shed.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);

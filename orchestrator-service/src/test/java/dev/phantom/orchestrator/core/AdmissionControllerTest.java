@@ -44,7 +44,7 @@ class AdmissionControllerTest {
     List<Decision<String>> changed = admission.drain(true);
     assertThat(changed).singleElement().isInstanceOfSatisfying(Shed.class, s -> {
       assertThat(s.request()).isEqualTo("a");
-      assertThat(s.reason()).isEqualTo("waited 200 ms for room: every zygote node is over its pressure threshold");
+      assertThat(s.reason()).isEqualTo("waited 200 ms for room: every zygote node is full or over its pressure threshold");
     });
     assertThat(admission.queued()).isEqualTo(1);
     assertThat(admission.inflight()).isZero();
@@ -68,6 +68,14 @@ class AdmissionControllerTest {
     assertThat(changed).extracting(Decision::request).containsExactly("a", "b");
     assertThat(changed).allSatisfy(d -> assertThat(d).isInstanceOf(Admitted.class));
     assertThat(admission.queued()).isZero();
+  }
+
+  @Test
+  void drainingOneAtATimeLetsTheCallerRecheckItsRoom() {
+    admission.offer("a", true);
+    admission.offer("b", true);
+    assertThat(admission.drain(false, 1)).extracting(Decision::request).containsExactly("a");
+    assertThat(admission.drain(false, 1)).extracting(Decision::request).containsExactly("b");
   }
 
   @Test

@@ -85,8 +85,21 @@ class NodeTableTest {
     assertThat(place()).isInstanceOf(PlacementDecision.AllBusy.class);
     table.released("a");
     assertThat(place()).isInstanceOf(PlacementDecision.Placed.class);
-    report(Nodes.calm("a").running(0, 2)); // both ended before this report
+    table.released("a");
+    table.released("a");
+    report(Nodes.calm("a").running(0, 2)); // all ended before this report
     assertThat(table.node("a").orElseThrow().estimate().running()).isZero();
+  }
+
+  @Test
+  void aPlacementInTransitWhenTheNodeReportedStillCounts() {
+    report(Nodes.calm("a").running(0, 2));
+    place();
+    place();
+    report(Nodes.calm("a").running(0, 2)); // written before either spawn arrived
+    assertThat(place()).as("both placements are still outstanding").isInstanceOf(PlacementDecision.AllBusy.class);
+    table.released("a");
+    assertThat(place()).isInstanceOf(PlacementDecision.Placed.class);
   }
 
   @Test

@@ -123,6 +123,8 @@ public final class ZygoteBusEndpoint {
         .setSpawnAddress(Addresses.zygoteSpawn(nodeId))
         .setRunning(inFlight.get() + sessions.getAsInt())
         .setCapacity(config.maxConcurrent() + maxSessions)
+        .setRuns(inFlight.get())
+        .setMaxRuns(config.maxConcurrent())
         .setArch(arch)
         .setReady(notReady.isEmpty())
         .setDetail(notReady.orElse(""))
