@@ -135,10 +135,6 @@ public final class PlacementEngine {
     sizer.forget(nodeId);
   }
 
-  public int queued() {
-    return admission.queued();
-  }
-
   /** In flight while no node is calm: a few per node when some node has room at all, none when all are full. */
   private int trickle(PlacementRequest request, Set<String> exclude) {
     return table.roomFor(request, exclude) ? pressuredPerNode * table.readyNodes() : 0;
@@ -149,7 +145,8 @@ public final class PlacementEngine {
       case AdmissionController.Admitted<Pending> admitted -> admit(admitted.request(), admitted.permit());
       case AdmissionController.Queued<Pending> queued -> { }
       case AdmissionController.Shed<Pending> shed -> {
-        count("phantom.orchestrator.shed", "Placements shed by admission control");
+        Counter.builder("phantom.orchestrator.shed").description("Placements shed by admission control")
+            .register(meters).increment();
         shed.request().reply().tryFail(PhantomException.resourceExhausted(
             "no zygote node can take more work now: " + shed.reason(), shed.retryAfter().toMillis()));
       }
@@ -180,14 +177,5 @@ public final class PlacementEngine {
           "all " + busy.nodes() + " zygote node(s) are at capacity", retryAfterMs);
       case PlacementDecision.Placed placed -> throw new IllegalStateException("placed is no failure");
     };
-  }
-
-  private void count(String name, String description) {
-    Counter.builder(name).description(description).register(meters).increment();
-  }
-
-  /** Nodes with placements not yet reported done, for tests and the node list. */
-  List<String> heldNodes() {
-    return held.values().stream().map(Held::nodeId).toList();
   }
 }

@@ -67,7 +67,7 @@ public final class PlacementEndpoint {
       list.addNodes(NodeStatus.newBuilder().setNodeId(node.nodeId()).setReady(node.ready())
           .setDetail(node.detail()).setRunning(now.running()).setCapacity(now.capacity())
           .setUnderPressure(thresholds.underPressure(now)).setCpuSomeAvg10(now.cpu().someAvg10())
-          .setMemorySomeAvg10(now.memory().someAvg10()).putAllWarmSlots(warmSlots(now)));
+          .setMemorySomeAvg10(now.memory().someAvg10()).putAllWarmSlots(now.warmSlots()));
     }
     return list.build();
   }
@@ -101,10 +101,6 @@ public final class PlacementEndpoint {
 
   private static int clampCount(int unsigned) {
     return (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(unsigned));
-  }
-
-  private static java.util.Map<String, Integer> warmSlots(NodePressure node) {
-    return node.warmSlots();
   }
 
   Future<Placement> place(PlaceRequest request) {
