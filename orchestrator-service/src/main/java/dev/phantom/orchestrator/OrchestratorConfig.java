@@ -34,7 +34,7 @@ public record OrchestratorConfig(Duration staleAfter, Duration sweepInterval, Pr
   public static final long DEFAULT_STALE_AFTER_MS = 2_000;
   public static final long DEFAULT_SWEEP_INTERVAL_MS = 500;
   public static final long DEFAULT_PLACEMENT_GRACE_MS = 30_000;
-  public static final int DEFAULT_PRESSURED_PER_NODE = 4;
+  public static final int DEFAULT_PRESSURED_PER_NODE = 16;
   public static final long DEFAULT_POOL_SIZING_INTERVAL_MS = 5_000;
 
   private static final List<String> KEYS = List.of("staleAfterMs", "sweepIntervalMs", "cpuSomePercent",

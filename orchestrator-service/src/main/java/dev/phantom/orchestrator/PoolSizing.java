@@ -21,10 +21,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Sends each zygote node the warm-pool sizes {@link PoolSizer} derives from the requests placed there. A
- * node's pools as configured on it are the floor: the orchestrator raises a pool when traffic needs more and
- * lowers it back, never below what the operator set (learnt from the node's pool list the first time it is
- * seen). Only changed sizes are sent. Runs on the orchestrator verticle's event loop.
+ * Sends each zygote node the warm-pool sizes {@link PoolSizer} derives from the requests placed there. Only the
+ * pools a node has are sized (which profiles stay warm, and with which agent, is its operator's call), and
+ * their sizes as configured are the floor: the orchestrator raises a pool when traffic needs more and lowers
+ * it back, never below what the operator set (learnt from the node's pool list the first time it is seen).
+ * Only changed sizes are sent. Runs on the orchestrator verticle's event loop.
  */
 public final class PoolSizing {
 
@@ -61,7 +62,10 @@ public final class PoolSizing {
       pools.forEach((profile, pool) -> slotBytes.put(profile, pool.slotBytes()));
       SetPoolSizesRequest.Builder changed = SetPoolSizesRequest.newBuilder();
       for (PoolSizer.PoolSize size : sizer.decide(node.estimate(), slotBytes)) {
-        Pool pool = pools.getOrDefault(size.profile(), new Pool(0, 0, 0));
+        Pool pool = pools.get(size.profile());
+        if (pool == null) {
+          continue; // no pool for this profile on the node: which profiles stay warm, and with which agent, is its operator's call
+        }
         int wanted = Math.max(pool.floor(), size.size());
         if (wanted != pool.target()) {
           changed.addSizes(PoolSize.newBuilder().setProfile(size.profile()).setSize(wanted));

@@ -48,7 +48,7 @@ class PoolSizingTest {
   }
 
   @Test
-  void trafficRaisesAPoolAboveItsConfiguredSizeAndIdlePoolsStayAtTheirs() throws Exception {
+  void trafficRaisesAPoolAboveItsConfiguredSizeAndNoOtherPoolIsTouchedOrMade() throws Exception {
     BusRpc.serve(vertx.eventBus(), Addresses.zygotePoolsGet("a"), GetPoolsRequest.parser(),
         request -> Future.succeededFuture(pools(2, 2)));
     BusRpc.serve(vertx.eventBus(), Addresses.zygotePoolsSet("a"), SetPoolSizesRequest.parser(), request -> {
@@ -69,6 +69,7 @@ class PoolSizingTest {
     assertThat(sent).isEmpty();
     for (int i = 0; i < 100; i++) {
       sizer.observe("a", "minimal"); // 100 at once: an EWMA of 100/30 s = 3.3 a second
+      sizer.observe("a", "strict"); // as busy, but the node keeps no pool of it: none is made
     }
     vertx.runOnContext(v -> sizing.run(table.nodes()));
     Thread.sleep(200);

@@ -31,6 +31,12 @@ public record NodePressure(
     this(nodeId, ready, cpu, memory, io, freeMemoryBytes, running, capacity, warmSlots, spawnLatency, false);
   }
 
+  /** The same snapshot without the trigger's spike: what admission judges by (see NodeTable#calmRoomFor). */
+  public NodePressure withoutSpike() {
+    return new NodePressure(nodeId, ready, cpu, memory, io, freeMemoryBytes, running, capacity, warmSlots,
+        spawnLatency, false);
+  }
+
   /** The same snapshot with another running count (the orchestrator's estimate between reports). */
   public NodePressure withRunning(int estimate) {
     return new NodePressure(nodeId, ready, cpu, memory, io, freeMemoryBytes, Math.max(0, estimate), capacity,

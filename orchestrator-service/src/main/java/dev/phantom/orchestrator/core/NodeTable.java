@@ -69,12 +69,14 @@ public final class NodeTable {
   }
 
   /**
-   * Whether some node could take {@code request} now without being under pressure. When none can (all
-   * pressured, full or short of memory), admission makes new work wait instead of placing it.
+   * Whether some node could take {@code request} now without being under sustained pressure. When none can
+   * (all pressured, full or short of memory), admission makes new work wait instead of placing it. A trigger's
+   * spike steers placement away from a node but does not close admission: a burst of sandboxes raises its own
+   * node's stall for a second, and shedding the rest of the burst for it would be shedding work the node takes.
    */
   public boolean calmRoomFor(PlacementRequest request, Set<String> exclude) {
     return candidates(exclude).stream().anyMatch(node -> {
-      PlacementScorer.Score score = chooser.scorer().score(node, request);
+      PlacementScorer.Score score = chooser.scorer().score(node.withoutSpike(), request);
       return score.eligible() && score.tier() != PlacementScorer.Tier.PRESSURED;
     });
   }

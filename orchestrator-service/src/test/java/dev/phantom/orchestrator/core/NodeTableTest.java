@@ -70,11 +70,18 @@ class NodeTableTest {
   }
 
   @Test
-  void aSpikeCountsAsPressureBeforeTheAveragesShowIt() {
-    NodePressure n = Nodes.calm("a").node();
-    table.report(new NodePressure("a", true, n.cpu(), n.memory(), n.io(), n.freeMemoryBytes(), 0, 10, Map.of(),
-        n.spawnLatency(), true), "addr-a", "", T0);
-    assertThat(table.calmRoomFor(MINIMAL, Set.of())).isFalse();
+  void aSpikeSteersPlacementAwayButDoesNotCloseAdmission() {
+    NodePressure n = Nodes.calm("spiking").node();
+    table.report(new NodePressure("spiking", true, n.cpu(), n.memory(), n.io(), n.freeMemoryBytes(), 0, 10, Map.of(),
+        n.spawnLatency(), true), "addr-spiking", "", T0);
+    report(Nodes.calm("calm"));
+    for (int i = 0; i < 20; i++) {
+      PlacementDecision.Placed placed = (PlacementDecision.Placed) place();
+      assertThat(placed.nodeId()).isEqualTo("calm");
+      table.released("calm");
+    }
+    table.remove("calm");
+    assertThat(table.calmRoomFor(MINIMAL, Set.of())).as("a spike alone is no sustained pressure").isTrue();
   }
 
   @Test
