@@ -17,10 +17,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -47,6 +49,18 @@ public final class RunCoordinator {
   /** What a validated, placed run needs to start. */
   private record Prepared(SpawnRequest spawn, Placement placement, long timeoutMs) {}
 
+  /** A spawn that provably never reached its node (see {@link BusRpc#undelivered}): it may go to another. */
+  private static final class Undelivered extends RuntimeException {
+    final PhantomException failure;
+    final String nodeId;
+
+    Undelivered(PhantomException failure, String nodeId) {
+      super(failure.getMessage(), null, false, false);
+      this.failure = failure;
+      this.nodeId = nodeId;
+    }
+  }
+
   public RunCoordinator(Vertx vertx, GatewayConfig config, RunMetrics metrics) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
@@ -64,8 +78,7 @@ public final class RunCoordinator {
   /** Runs to completion. Completing {@code cancelled} kills the sandbox. */
   public Future<RunResult> run(RunRequest request, Future<Void> cancelled) {
     long startNanos = System.nanoTime();
-    return prepare(request, "")
-        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+    return placeAndSpawn(request, "", cancelled)
         .map(result -> finish(request, result, startNanos));
   }
 
@@ -106,8 +119,7 @@ public final class RunCoordinator {
       }
     });
     events.completion()
-        .compose(registered -> prepare(request, address))
-        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+        .compose(registered -> placeAndSpawn(request, address, cancelled))
         .onFailure(done::tryFail)
         .onSuccess(result -> vertx.setTimer(EXIT_EVENT_GRACE_MS, id -> {
           // The exit event normally arrives before or right after the reply; never wait for it forever.
@@ -118,7 +130,29 @@ public final class RunCoordinator {
     return done.future().andThen(ignored -> events.unregister());
   }
 
-  private Future<Prepared> prepare(RunRequest request, String streamAddress) {
+  /**
+   * Places and spawns; a spawn that never reached its node (the node left between its last report and the
+   * spawn) is placed once more, on another node. A spawn that reached a node is never sent again, even when
+   * the node is lost afterwards: whether its sandbox had started cannot be known, and a run must not run twice.
+   */
+  private Future<RunResult> placeAndSpawn(RunRequest request, String streamAddress, Future<Void> cancelled) {
+    return prepare(request, streamAddress, List.of())
+        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+        .recover(failure -> {
+          if (!(failure instanceof Undelivered first)) {
+            return Future.failedFuture(failure);
+          }
+          if (cancelled.isComplete()) {
+            return Future.failedFuture(first.failure);
+          }
+          metrics.retried();
+          return prepare(request, streamAddress, List.of(first.nodeId))
+              .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+              .recover(again -> Future.failedFuture(again instanceof Undelivered u ? u.failure : again));
+        });
+  }
+
+  private Future<Prepared> prepare(RunRequest request, String streamAddress, List<String> excludeNodes) {
     try {
       SpawnPlanner.checkShape(request);
     } catch (PhantomException e) {
@@ -132,8 +166,10 @@ public final class RunCoordinator {
       } catch (PhantomException e) {
         return Future.failedFuture(e);
       }
-      return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE,
-              PlaceRequest.newBuilder().setProfile(profile.getName()).build(), Placement.parser(), CONTROL_TIMEOUT_MS)
+      PlaceRequest place = PlaceRequest.newBuilder().setProfile(profile.getName())
+          .setMemoryBytes(spawn.getLimits().getMemoryBytes()).setTimeoutMs(spawn.getTimeoutMs())
+          .addAllExcludeNodes(excludeNodes).build();
+      return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE, place, Placement.parser(), CONTROL_TIMEOUT_MS)
           .map(placement -> new Prepared(spawn, placement, spawn.getTimeoutMs()));
     });
   }
@@ -142,9 +178,27 @@ public final class RunCoordinator {
     return streamAddress.substring(streamAddress.lastIndexOf('.') + 1);
   }
 
+  /** Sends the spawn; once its node replied (or could not), tells the orchestrator that placed it. */
   private Future<RunResult> spawn(Prepared prepared) {
-    return BusRpc.request(bus, prepared.placement().getSpawnAddress(), prepared.spawn(), RunResult.parser(),
-        prepared.timeoutMs() + config.spawnGraceMs());
+    String address = prepared.placement().getSpawnAddress();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(prepared.timeoutMs() + config.spawnGraceMs());
+    Future<RunResult> result = bus.<Buffer>request(address, Buffer.buffer(prepared.spawn().toByteArray()), options)
+        .map(reply -> parse(reply.body()))
+        .recover(failure -> {
+          PhantomException phantom = BusRpc.toPhantom(address, failure);
+          return Future.failedFuture(BusRpc.undelivered(failure)
+              ? new Undelivered(phantom, prepared.placement().getNodeId()) : phantom);
+        });
+    return result.andThen(done -> Placements.done(bus, prepared.placement(),
+        done.succeeded() ? done.result().getTimings().getSpawnMicros() : 0, done.cause()));
+  }
+
+  private static RunResult parse(Buffer body) {
+    try {
+      return RunResult.parseFrom(body.getBytes());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw PhantomException.internal("malformed RunResult from a zygote node: " + e.getMessage());
+    }
   }
 
   /** Ties a spawn to its node's life and to the caller's cancellation. */

@@ -19,6 +19,14 @@ public final class RunMetrics {
     this.registry = registry;
   }
 
+  /** A spawn that never reached its node was placed again on another. */
+  void retried() {
+    Counter.builder("phantom.runs.retried")
+        .description("One-shot runs placed a second time because their first node was gone before the spawn reached it")
+        .register(registry)
+        .increment();
+  }
+
   void record(String profile, RunResult result) {
     String status = result.getStatus().name().replace("RUN_STATUS_", "").toLowerCase();
     Counter.builder("phantom.runs")

@@ -33,6 +33,8 @@ import java.util.Optional;
  * @param poolMemoryShare share of available memory idle warm slots may hold, all pools together (config key
  *     {@code poolMemoryPercent}, default 25)
  * @param poolShrinkPressure memory pressure (PSI some avg10, percent) above which pools shrink to half
+ * @param pressureDir where the node's pressure files (cpu, memory, io) are read; anything but the default
+ *     {@value #DEFAULT_PRESSURE_DIR} is for tests that skew one node's pressure (no PSI triggers then)
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -54,7 +56,8 @@ public record ZygoteConfig(
     long maxRequestBytes,
     List<PoolSetting> pools,
     double poolMemoryShare,
-    double poolShrinkPressure) {
+    double poolShrinkPressure,
+    String pressureDir) {
 
   /** One warm pool of the configuration. */
   public record PoolSetting(String profile, int size, SlotAgent agent) {}
@@ -84,11 +87,12 @@ public record ZygoteConfig(
   public static final long DEFAULT_SESSION_MAX_LIFETIME_MS = 3_600_000;
   public static final long DEFAULT_SESSION_RETAIN_STOPPED_MS = 300_000;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
+  public static final String DEFAULT_PRESSURE_DIR = "/proc/pressure";
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
       "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups",
       "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes",
-      "pools", "poolMemoryPercent", "poolShrinkPressure");
+      "pools", "poolMemoryPercent", "poolShrinkPressure", "pressureDir");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -114,7 +118,11 @@ public record ZygoteConfig(
         reader.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1024, 1L << 32),
         json.containsKey("pools") ? pools(reader, reader.objects("pools")) : DEFAULT_POOLS,
         reader.integer("poolMemoryPercent", Math.round(PoolMemory.DEFAULT_SHARE * 100), 0, 90) / 100.0,
-        reader.integer("poolShrinkPressure", Math.round(PoolMemory.DEFAULT_SHRINK_PRESSURE), 0, 100));
+        reader.integer("poolShrinkPressure", Math.round(PoolMemory.DEFAULT_SHRINK_PRESSURE), 0, 100),
+        reader.string("pressureDir", DEFAULT_PRESSURE_DIR));
+    if (!config.pressureDir().startsWith("/")) {
+      reader.problem("pressureDir must be an absolute path: " + config.pressureDir());
+    }
     if (config.stateDir().isPresent() && !config.stateDir().get().startsWith("/")) {
       reader.problem("stateDir must be an absolute path: " + config.stateDir().get());
     }

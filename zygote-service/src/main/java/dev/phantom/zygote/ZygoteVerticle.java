@@ -7,6 +7,9 @@ import dev.phantom.support.bus.BusRpc;
 import dev.phantom.zygote.bus.ProtoMapping;
 import dev.phantom.zygote.bus.PoolBusEndpoint;
 import dev.phantom.zygote.bus.SessionBusEndpoint;
+import dev.phantom.proto.zygote.v1.NodeReport;
+import dev.phantom.zygote.host.HostPressure;
+import dev.phantom.zygote.host.NumaLayout;
 import dev.phantom.zygote.pool.HostMemory;
 import dev.phantom.zygote.pool.PoolException;
 import dev.phantom.zygote.pool.WarmPools;
@@ -43,7 +46,9 @@ public final class ZygoteVerticle extends VerticleBase {
   private WarmPools pools;
   private PoolBusEndpoint poolEndpoint;
   private final HostMemory memory = new HostMemory();
+  private HostPressure pressure;
   private long reportTimer = -1;
+  private long lastReportNanos;
 
   public ZygoteVerticle(ServiceContext service) {
     this.service = service;
@@ -88,8 +93,20 @@ public final class ZygoteVerticle extends VerticleBase {
         stateDir.close();
       }
     }).onSuccess(v -> {
+      pressure = new HostPressure(Path.of(config.pressureDir()), memory);
+      LOG.info("zygote on node " + nodeId + ": " + NumaLayout.read(NumaLayout.SYSFS).describe());
       publishReport();
       reportTimer = vertx.setPeriodic(config.reportIntervalMs(), id -> publishReport());
+      // A spike reported at once, not at the next tick; at most one extra report per 100 ms.
+      io.vertx.core.Context loop = vertx.getOrCreateContext();
+      pressure.watch(() -> loop.runOnContext(x -> {
+        long waitMs = 100 - (System.nanoTime() - lastReportNanos) / 1_000_000;
+        if (waitMs <= 0) {
+          publishReport();
+        } else {
+          vertx.setTimer(waitMs, t -> publishReport());
+        }
+      }));
     });
   }
 
@@ -153,16 +170,21 @@ public final class ZygoteVerticle extends VerticleBase {
   }
 
   private void publishReport() {
+    lastReportNanos = System.nanoTime();
+    NodeReport.Builder report = pressure.fill(endpoint.report().toBuilder());
     if (pools != null) {
-      pools.pressure(memory.memoryPressure());
+      pools.pressure(pressure.memorySome(report));
     }
-    BusRpc.publish(vertx.eventBus(), Addresses.ZYGOTE_REPORT, endpoint.report());
+    BusRpc.publish(vertx.eventBus(), Addresses.ZYGOTE_REPORT, report.build());
   }
 
   @Override
   public Future<?> stop() {
     if (reportTimer >= 0) {
       vertx.cancelTimer(reportTimer);
+    }
+    if (pressure != null) {
+      pressure.close();
     }
     if (endpoint == null) {
       if (stateDir != null) {

@@ -88,7 +88,8 @@ public final class SessionCoordinator {
     return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE, PlaceRequest.newBuilder().setProfile(request.getProfile()).build(),
             Placement.parser(), CALL_TIMEOUT_MS)
         .compose(placement -> send(placement.getNodeId(),
-            SessionCall.newBuilder().setOwner(owner).setCreate(request).build()))
+            SessionCall.newBuilder().setOwner(owner).setCreate(request).build())
+            .andThen(done -> dev.phantom.gateway.Placements.done(bus, placement, 0, done.cause())))
         .map(SessionReply::getSandbox);
   }
 

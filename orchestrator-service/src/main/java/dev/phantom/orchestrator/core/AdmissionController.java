@@ -31,7 +31,8 @@ public final class AdmissionController<T> {
    * @param maxQueued requests waiting at once; one more is shed at once
    * @param retryAfter what a shed request is told to wait before trying again
    * @param initialLimit, minLimit, maxLimit bounds of the adaptive concurrency limit
-   * @param slowSpawn a permit held longer than this counts as an overload signal
+   * @param slowSpawn a spawn slower than this (as the node measured it, see {@link Permit#ran}) counts as an
+   *     overload signal
    */
   public record Options(Duration maxQueueWait, int maxQueued, Duration retryAfter, int initialLimit, int minLimit,
       int maxLimit, Duration slowSpawn) {
@@ -48,10 +49,17 @@ public final class AdmissionController<T> {
     }
   }
 
-  /** Held while admitted work runs; exactly one of its methods is called when the work ends. */
+  /**
+   * Held while admitted work runs; exactly one of its methods is called when the work ends. A permit is held
+   * for a whole run, whose length says nothing of load, so the limiter does not time it: whether the spawn
+   * was slow is judged from the node's own figure ({@link #ran}).
+   */
   public interface Permit {
     /** The sandbox started (or the work ended) normally: the limit may grow. */
     void succeeded();
+
+    /** The node ran it and took {@code spawn} to start it: succeeded, or overloaded when slower than slowSpawn. */
+    void ran(Duration spawn);
 
     /** A node refused it for lack of room, or it timed out: the limit shrinks. */
     void overloaded();
@@ -76,6 +84,7 @@ public final class AdmissionController<T> {
   private final InstantSource clock;
   private final SimpleLimiter<Void> limiter;
   private final Deque<Waiter<T>> queue = new ArrayDeque<>();
+  private int pressuredLimit;
 
   public AdmissionController(Options options, InstantSource clock) {
     this.options = options;
@@ -85,7 +94,7 @@ public final class AdmissionController<T> {
         .clock(() -> nanos(clock.instant()))
         .limit(AIMDLimit.newBuilder()
             .initialLimit(options.initialLimit()).minLimit(options.minLimit()).maxLimit(options.maxLimit())
-            .timeout(options.slowSpawn().toNanos(), TimeUnit.NANOSECONDS)
+            .timeout(UNTIMED.toNanos(), TimeUnit.NANOSECONDS)
             .build())
         .build();
   }
@@ -93,10 +102,11 @@ public final class AdmissionController<T> {
   /**
    * Admits, queues or sheds one request.
    *
-   * @param allPressured true when every node that could run it is over its pressure threshold
+   * @param allPressured true when no node can run it without being over its pressure threshold (all are
+   *     pressured or full)
    */
   public Decision<T> offer(T request, boolean allPressured) {
-    if (queue.isEmpty() && !allPressured) {
+    if (queue.isEmpty() && open(allPressured)) {
       Optional<Permit> permit = acquire();
       if (permit.isPresent()) {
         return new Admitted<>(request, permit.get());
@@ -115,6 +125,14 @@ public final class AdmissionController<T> {
    * Returns what changed; requests still waiting are not listed.
    */
   public List<Decision<T>> drain(boolean allPressured) {
+    return drain(allPressured, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #drain(boolean)}, admitting at most {@code maxAdmitted}: a caller whose room changes with each
+   * admission (a node filling up) admits one, places it, and asks again.
+   */
+  public List<Decision<T>> drain(boolean allPressured, int maxAdmitted) {
     List<Decision<T>> changed = new ArrayList<>();
     Instant now = clock.instant();
     queue.removeIf(waiter -> {
@@ -125,14 +143,29 @@ public final class AdmissionController<T> {
       }
       return expired;
     });
-    while (!queue.isEmpty() && !allPressured) {
+    int admitted = 0;
+    while (!queue.isEmpty() && admitted < maxAdmitted && open(allPressured)) {
       Optional<Permit> permit = acquire();
       if (permit.isEmpty()) {
         break;
       }
       changed.add(new Admitted<>(queue.removeFirst().request(), permit.get()));
+      admitted++;
     }
     return changed;
+  }
+
+  /**
+   * How much admitted work may be in flight while every node is under pressure: 0 (the default) closes
+   * admission then; a few per node keep a busy cluster, or a single busy host, serving at a trickle while
+   * the excess is shed.
+   */
+  public void pressuredLimit(int limit) {
+    this.pressuredLimit = Math.max(0, limit);
+  }
+
+  private boolean open(boolean allPressured) {
+    return !allPressured || inflight() < pressuredLimit;
   }
 
   public int queued() {
@@ -149,19 +182,31 @@ public final class AdmissionController<T> {
   }
 
   private String cause(boolean allPressured) {
-    return allPressured ? "every zygote node is over its pressure threshold"
+    return allPressured ? "every zygote node is full or over its pressure threshold"
         : inflight() + " sandboxes are starting, the adaptive limit is " + limit();
   }
 
+  /** The AIMD limit's own timeout, out of the way: runs hold permits for as long as they run. */
+  private static final Duration UNTIMED = Duration.ofDays(365);
+
   private Optional<Permit> acquire() {
-    return limiter.acquire(null).map(AdmissionController::permit);
+    return limiter.acquire(null).map(this::permit);
   }
 
-  private static Permit permit(Limiter.Listener listener) {
+  private Permit permit(Limiter.Listener listener) {
     return new Permit() {
       @Override
       public void succeeded() {
         listener.onSuccess();
+      }
+
+      @Override
+      public void ran(Duration spawn) {
+        if (spawn.compareTo(options.slowSpawn()) > 0) {
+          listener.onDropped();
+        } else {
+          listener.onSuccess();
+        }
       }
 
       @Override

@@ -3,30 +3,41 @@ package dev.phantom.orchestrator.core;
 import java.time.Instant;
 
 /**
- * What the orchestrator knows of one zygote node, from its last report.
+ * What the orchestrator knows of one zygote node: its last report, and what it placed there since.
  *
- * @param pending placements sent to the node since that report, so a burst does not all land on
- *     the node that looked idlest a moment ago
+ * @param placed placements sent to the node since that report
+ * @param released placements whose spawn has replied since that report (PlacementDone): their sandboxes are
+ *     gone, whether the report counted them (placed before it) or not (then {@code placed} counts them too)
+ * @param outstanding this orchestrator's placements there whose spawn has not replied yet, across reports:
+ *     a placement still on its way when the node wrote its report is in neither the report nor
+ *     {@code placed}, and would otherwise let the node be overfilled until the next report
  */
 public record NodeState(
-    String nodeId, String spawnAddress, int running, int capacity, boolean ready, String detail,
-    Instant lastSeen, int pending) {
+    NodePressure report, String spawnAddress, String detail, Instant lastSeen, int placed, int released,
+    int outstanding) {
 
-  /** Sandboxes running or about to run there: what ranks nodes against each other. */
-  public int load() {
-    return running + pending;
+  public String nodeId() {
+    return report.nodeId();
+  }
+
+  public boolean ready() {
+    return report.ready();
   }
 
   /**
-   * Whether the node said it had room. Pending placements only rank nodes: short runs finish long
-   * before the next report, so counting them here would call a busy node full after a burst of a
-   * few hundred runs a second. The node itself refuses what it cannot take (RESOURCE_EXHAUSTED).
+   * The report with the running count brought up to date: the report's count plus what was placed there
+   * since, minus what has ended since. Short runs start and end between two reports; counting only
+   * placements would call a busy node full after a burst, counting nothing would overfill it.
    */
-  public boolean hasRoom() {
-    return running < capacity;
+  public NodePressure estimate() {
+    return report.withRunning(Math.max(report.running() + placed - released, outstanding));
   }
 
   NodeState withPlacement() {
-    return new NodeState(nodeId, spawnAddress, running, capacity, ready, detail, lastSeen, pending + 1);
+    return new NodeState(report, spawnAddress, detail, lastSeen, placed + 1, released, outstanding + 1);
+  }
+
+  NodeState withRelease() {
+    return new NodeState(report, spawnAddress, detail, lastSeen, placed, released + 1, Math.max(0, outstanding - 1));
   }
 }

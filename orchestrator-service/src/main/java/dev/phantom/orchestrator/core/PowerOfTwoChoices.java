@@ -24,6 +24,10 @@ public final class PowerOfTwoChoices {
     this.random = random;
   }
 
+  public PlacementScorer scorer() {
+    return scorer;
+  }
+
   /** The chosen node, or empty when no node can run the request. */
   public Optional<Choice> choose(List<NodePressure> nodes, PlacementRequest request) {
     List<Scored> eligible = nodes.stream()

@@ -25,7 +25,8 @@ public record PressureThresholds(double cpuSome, double memoryFull, double memor
       DEFAULT_CPU_SOME, DEFAULT_MEMORY_FULL, DEFAULT_MEMORY_SOME, DEFAULT_IO_FULL, DEFAULT_MIN_FREE_MEMORY_BYTES);
 
   public boolean underPressure(NodePressure node) {
-    return node.cpu().someAvg10() >= cpuSome
+    return node.spiking()
+        || node.cpu().someAvg10() >= cpuSome
         || node.memory().fullAvg10() >= memoryFull
         || node.memory().someAvg10() >= memorySome
         || node.io().fullAvg10() >= ioFull

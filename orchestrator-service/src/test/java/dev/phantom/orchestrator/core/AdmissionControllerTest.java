@@ -44,10 +44,20 @@ class AdmissionControllerTest {
     List<Decision<String>> changed = admission.drain(true);
     assertThat(changed).singleElement().isInstanceOfSatisfying(Shed.class, s -> {
       assertThat(s.request()).isEqualTo("a");
-      assertThat(s.reason()).isEqualTo("waited 200 ms for room: every zygote node is over its pressure threshold");
+      assertThat(s.reason()).isEqualTo("waited 200 ms for room: every zygote node is full or over its pressure threshold");
     });
     assertThat(admission.queued()).isEqualTo(1);
     assertThat(admission.inflight()).isZero();
+  }
+
+  @Test
+  void underPressureATrickleIsAdmittedAndTheRestWaits() {
+    admission.pressuredLimit(2);
+    assertThat(admission.offer("a", true)).isInstanceOf(Admitted.class);
+    Admitted<String> b = (Admitted<String>) admission.offer("b", true);
+    assertThat(admission.offer("c", true)).isInstanceOf(Queued.class);
+    b.permit().succeeded();
+    assertThat(admission.drain(true)).extracting(Decision::request).containsExactly("c");
   }
 
   @Test
@@ -58,6 +68,14 @@ class AdmissionControllerTest {
     assertThat(changed).extracting(Decision::request).containsExactly("a", "b");
     assertThat(changed).allSatisfy(d -> assertThat(d).isInstanceOf(Admitted.class));
     assertThat(admission.queued()).isZero();
+  }
+
+  @Test
+  void drainingOneAtATimeLetsTheCallerRecheckItsRoom() {
+    admission.offer("a", true);
+    admission.offer("b", true);
+    assertThat(admission.drain(false, 1)).extracting(Decision::request).containsExactly("a");
+    assertThat(admission.drain(false, 1)).extracting(Decision::request).containsExactly("b");
   }
 
   @Test
@@ -90,11 +108,19 @@ class AdmissionControllerTest {
     assertThat(admission.limit()).isEqualTo(5);
     running.get(1).permit().overloaded(); // a refusal: multiplicative decrease (0.9), floored
     assertThat(admission.limit()).isEqualTo(4);
-    clock.advance(Duration.ofSeconds(2)); // slower than slowSpawn counts as overload too
-    running.get(2).permit().succeeded();
+    running.get(2).permit().ran(Duration.ofSeconds(2)); // a spawn slower than slowSpawn counts as overload too
     assertThat(admission.limit()).isEqualTo(3);
     running.get(0).permit().ignored();
     assertThat(admission.limit()).isEqualTo(3);
+    assertThat(admission.inflight()).isZero();
+  }
+
+  @Test
+  void aLongRunWithAFastSpawnIsNoOverload() {
+    Admitted<String> admitted = (Admitted<String>) admission.offer("long", false);
+    clock.advance(Duration.ofMinutes(5)); // the run itself took minutes
+    admitted.permit().ran(Duration.ofMillis(5));
+    assertThat(admission.limit()).isEqualTo(4);
     assertThat(admission.inflight()).isZero();
   }
 

@@ -23,6 +23,14 @@ public final class Addresses {
   /** Published {@code NodeLost}: a zygote node is gone. From the orchestrator to gateways. */
   public static final String ORCHESTRATOR_NODE_LOST = "phantom.orchestrator.node-lost";
 
+  /**
+   * Sent {@code PlacementDone} by the gateway once a placed spawn replied, to the orchestrator instance that
+   * placed it (its id is in {@code Placement.done_address}), which frees the admission permit.
+   */
+  public static String orchestratorDone(String instanceId) {
+    return "phantom.orchestrator.done." + instanceId;
+  }
+
   /** Published {@code NodeReport}, about twice a second, by every zygote node; the orchestrator listens. */
   public static final String ZYGOTE_REPORT = "phantom.zygote.report";
 

@@ -11,11 +11,14 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Request/reply of protobuf messages over the event bus, the same embedded and clustered.
@@ -89,24 +92,49 @@ public final class BusRpc {
 
   private static void fail(Message<Buffer> message, String address, Throwable failure) {
     if (failure instanceof PhantomException phantom) {
-      message.fail(phantom.status().code, phantom.getMessage());
+      // A reply failure carries a code and a message only: the retry hint rides at the end of the
+      // message, readable as it is, and is taken back out by the caller's toPhantom.
+      message.fail(phantom.status().code, phantom.retryAfterMs() > 0 && !RETRY_AFTER.matcher(phantom.getMessage()).find()
+          ? phantom.getMessage() + " (retry after " + phantom.retryAfterMs() + " ms)" : phantom.getMessage());
       return;
     }
     LOG.log(Level.SEVERE, "handler for " + address + " failed", failure);
     message.fail(GrpcStatus.INTERNAL.code, "internal error in " + address + ": " + failure);
   }
 
+  /**
+   * Whether a request's failure proves it never reached a handler: no consumer was registered for the
+   * address, or the transport failed to hand the message over (the node's connection could not be made or
+   * was gone). Such a request may go elsewhere without running twice. A timeout proves nothing.
+   */
+  public static boolean undelivered(Throwable failure) {
+    return failure instanceof ReplyException reply
+        && (reply.failureType() == ReplyFailure.NO_HANDLERS || reply.failureType() == ReplyFailure.ERROR);
+  }
+
   /** Maps an event-bus failure to the status a client should see. */
-  static PhantomException toPhantom(String address, Throwable failure) {
+  public static PhantomException toPhantom(String address, Throwable failure) {
     if (!(failure instanceof ReplyException reply)) {
       return PhantomException.internal(failure.toString());
     }
     return switch (reply.failureType()) {
-      case RECIPIENT_FAILURE -> new PhantomException(statusOf(reply.failureCode()), reply.getMessage());
+      case RECIPIENT_FAILURE -> recipientFailure(statusOf(reply.failureCode()), reply.getMessage());
       case NO_HANDLERS -> PhantomException.unavailable("no node serves " + address + " right now");
       case TIMEOUT -> PhantomException.unavailable("no answer from " + address + " in time");
       case ERROR -> PhantomException.unavailable("could not reach " + address + ": " + reply.getMessage());
     };
+  }
+
+  /** The hint {@link #fail} appends to a RESOURCE_EXHAUSTED message that has a retry time. */
+  private static final Pattern RETRY_AFTER = Pattern.compile("\\(retry after (\\d{1,12}) ms\\)$");
+
+  private static PhantomException recipientFailure(GrpcStatus status, String message) {
+    String text = message == null ? "" : message;
+    Matcher retry = RETRY_AFTER.matcher(text);
+    if (status == GrpcStatus.RESOURCE_EXHAUSTED && retry.find()) {
+      return PhantomException.resourceExhausted(text, Long.parseLong(retry.group(1)));
+    }
+    return new PhantomException(status, text);
   }
 
   private static GrpcStatus statusOf(int code) {

@@ -43,6 +43,18 @@ class BusRpcTest {
   }
 
   @Test
+  void aRetryHintCrossesTheBusWithItsStatus() throws Exception {
+    BusRpc.serve(vertx.eventBus(), "shed", StringValue.parser(),
+        request -> Future.failedFuture(PhantomException.resourceExhausted("every node is busy", 1_500)));
+
+    PhantomException failure = failureOf(BusRpc.request(vertx.eventBus(), "shed", StringValue.of("x"),
+        StringValue.parser(), 1_000));
+    assertThat(failure.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+    assertThat(failure.retryAfterMs()).isEqualTo(1_500);
+    assertThat(failure.getMessage()).isEqualTo("every node is busy (retry after 1500 ms)");
+  }
+
+  @Test
   void aHandlerBugIsInternalNotAHang() throws Exception {
     BusRpc.serve(vertx.eventBus(), "throws", StringValue.parser(), request -> {
       throw new IllegalStateException("boom");

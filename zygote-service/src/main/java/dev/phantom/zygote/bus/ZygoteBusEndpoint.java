@@ -16,6 +16,7 @@ import dev.phantom.support.bus.BusRpc;
 import dev.phantom.zygote.ZygoteConfig;
 import dev.phantom.zygote.core.KillReason;
 import dev.phantom.zygote.core.OutputSink;
+import dev.phantom.zygote.core.RecentSpawns;
 import dev.phantom.zygote.core.RunOutcome;
 import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxLauncher;
@@ -60,6 +61,7 @@ public final class ZygoteBusEndpoint {
   private final MeterRegistry meters;
   private final Timer spawnLatency;
   private final Timer runDuration;
+  private final RecentSpawns recentSpawns = new RecentSpawns();
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Map<String, RunState> runs = new ConcurrentHashMap<>();
@@ -121,10 +123,14 @@ public final class ZygoteBusEndpoint {
         .setSpawnAddress(Addresses.zygoteSpawn(nodeId))
         .setRunning(inFlight.get() + sessions.getAsInt())
         .setCapacity(config.maxConcurrent() + maxSessions)
+        .setRuns(inFlight.get())
+        .setMaxRuns(config.maxConcurrent())
         .setArch(arch)
         .setReady(notReady.isEmpty())
         .setDetail(notReady.orElse(""))
         .setSentAtUnixMs(clock.millis())
+        .setSpawnP50Micros((int) Math.min(Integer.MAX_VALUE, recentSpawns.percentile(0.50)))
+        .setSpawnP99Micros((int) Math.min(Integer.MAX_VALUE, recentSpawns.percentile(0.99)))
         .putAllWarmSlots(pools == null ? Map.of() : pools.idleByProfile().entrySet().stream()
             .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().intValue())))
         .build();
@@ -316,6 +322,7 @@ public final class ZygoteBusEndpoint {
         .description("Finished runs by status").register(meters).increment();
     if (outcome.spawnMicros() >= 0) {
       spawnLatency.record(Duration.ofNanos(result.getTimings().getSpawnMicros() * 1000));
+      recentSpawns.record(result.getTimings().getSpawnMicros());
     }
     runDuration.record(Duration.ofNanos(outcome.wallMicros() * 1000));
   }

@@ -8,30 +8,12 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
 
-/** Reads the host's memory figures from /proc: what is available, memory pressure, a process tree's PSS. */
+/** Reads the host's memory figures from /proc: what is available, a process tree's PSS. */
 public class HostMemory {
 
   /** MemAvailable of /proc/meminfo, in bytes; 0 when unknown. */
   public long availableBytes() {
     return kibField(Path.of("/proc/meminfo"), "MemAvailable:") << 10;
-  }
-
-  /** PSI memory "some" avg10 in percent; 0 when the kernel has no PSI. */
-  public double memoryPressure() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/pressure/memory"))) {
-        if (line.startsWith("some ")) {
-          for (String field : line.split(" ")) {
-            if (field.startsWith("avg10=")) {
-              return Double.parseDouble(field.substring(6));
-            }
-          }
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // no PSI on this kernel: never shrink for pressure
-    }
-    return 0;
   }
 
   /**

@@ -18,6 +18,21 @@ class SmallCoreTest {
   }
 
   @Test
+  void recentSpawnPercentilesAreNearestRankOverTheLastWindow() {
+    RecentSpawns spawns = new RecentSpawns();
+    assertThat(spawns.percentile(0.99)).isZero();
+    for (int i = 1; i <= 100; i++) {
+      spawns.record(i * 10L);
+    }
+    assertThat(spawns.percentile(0.50)).isEqualTo(500);
+    assertThat(spawns.percentile(0.99)).isEqualTo(990);
+    for (int i = 0; i < RecentSpawns.WINDOW; i++) {
+      spawns.record(7); // the old, slow ones leave the window
+    }
+    assertThat(spawns.percentile(0.99)).isEqualTo(7);
+  }
+
+  @Test
   void exactlyTheLimitIsNotTruncated() {
     OutputBudget budget = new OutputBudget(8);
     assertThat(budget.admit(8)).isEqualTo(8);

@@ -60,6 +60,8 @@ final class AbuseConfig {
       JsonArray pools = new JsonArray();
       profiles().forEach(profile -> pools.add(new JsonObject().put("profile", profile).put("size", WARM_POOL_SIZE)));
       config.put("zygote", new JsonObject().put("pools", pools));
+      // The suite counts slots, cgroups and mounts before and after: pools keep the size set here.
+      config.put("orchestrator", new JsonObject().put("poolSizingIntervalMs", 0));
     }
     return config;
   }

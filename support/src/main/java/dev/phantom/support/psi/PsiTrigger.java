@@ -1,4 +1,4 @@
-package dev.phantom.orchestrator.psi;
+package dev.phantom.support.psi;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +13,7 @@ import jnr.ffi.annotations.Out;
 
 /**
  * A PSI trigger (Documentation/accounting/psi.rst): the kernel wakes a poller with POLLPRI as soon as
- * the stall within a window passes a threshold, instead of the orchestrator reading averages that
+ * the stall within a window passes a threshold, instead of a zygote node reading averages that
  * lag by seconds. The JDK cannot wait for POLLPRI on a procfs file (java.nio selects only sockets
  * and pipes, and the foreign-function API is final only from Java 22, after this build's release 21),
  * so open, write and poll go through jnr-ffi. One trigger per instance; {@link #await} blocks, so

@@ -1,7 +1,5 @@
-package dev.phantom.orchestrator.psi;
+package dev.phantom.support.psi;
 
-import dev.phantom.orchestrator.core.Psi;
-import dev.phantom.orchestrator.core.PsiParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +44,5 @@ public final class PsiReader {
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
-  }
-
-  public Psi psi(Resource resource) throws IOException {
-    return read(resource).toPsi();
   }
 }

@@ -1,4 +1,4 @@
-package dev.phantom.orchestrator.core;
+package dev.phantom.support.psi;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -16,8 +16,14 @@ public final class PsiParser {
 
   /** A whole file; {@code full} is absent on kernels whose cpu file has no full line. */
   public record Reading(Line some, Optional<Line> full) {
-    public Psi toPsi() {
-      return new Psi(some.avg10(), full.map(Line::avg10).orElse(0.0));
+    /** "some" avg10, percent. */
+    public double someAvg10() {
+      return some.avg10();
+    }
+
+    /** "full" avg10, percent; 0 when the file has no full line. */
+    public double fullAvg10() {
+      return full.map(Line::avg10).orElse(0.0);
     }
   }
 

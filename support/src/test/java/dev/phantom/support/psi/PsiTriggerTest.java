@@ -1,4 +1,4 @@
-package dev.phantom.orchestrator.psi;
+package dev.phantom.support.psi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

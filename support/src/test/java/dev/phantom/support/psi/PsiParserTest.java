@@ -1,4 +1,4 @@
-package dev.phantom.orchestrator.core;
+package dev.phantom.support.psi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,14 +19,16 @@ class PsiParserTest {
         """);
     assertThat(reading.some()).isEqualTo(new PsiParser.Line(17.37, 17.16, 12.50, 2039891552L));
     assertThat(reading.full()).contains(new PsiParser.Line(1.25, 0, 0, 76687));
-    assertThat(reading.toPsi()).isEqualTo(new Psi(17.37, 1.25));
+    assertThat(reading.someAvg10()).isEqualTo(17.37);
+    assertThat(reading.fullAvg10()).isEqualTo(1.25);
   }
 
   @Test
   void aCpuFileWithoutFullLineHasNoFullStall() {
     var reading = PsiParser.parse("some avg10=3.00 avg60=2.00 avg300=1.00 total=5\n");
     assertThat(reading.full()).isEmpty();
-    assertThat(reading.toPsi()).isEqualTo(new Psi(3, 0));
+    assertThat(reading.someAvg10()).isEqualTo(3);
+    assertThat(reading.fullAvg10()).isZero();
   }
 
   static Stream<Arguments> malformed() {
