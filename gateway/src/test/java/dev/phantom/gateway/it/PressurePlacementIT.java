@@ -162,6 +162,18 @@ class PressurePlacementIT {
     assertThat(summary.nodesAfter(killedAt + Duration.ofSeconds(3).toNanos()))
         .as("runs that started 3 s after the kill").containsOnlyKeys(zygoteIds.get(1));
     assertThat(summary.failures()).allSatisfy(message -> assertThat(message).doesNotContain("Exception"));
+
+    // The killed node left its sandboxes' workspaces mounted; its next start on that state dir removes them.
+    Path killedState = dir.resolve("state-0");
+    try (LauncherProcess again = LauncherProcess.start("node", "--role", "zygote", "--cluster-name",
+        "it-cleanup-" + UUID.randomUUID(), "--cluster-port", String.valueOf(freePort()), "--config",
+        write("zygote-again.json", new JsonObject().put("zygote", new JsonObject().put("pools", new JsonArray())))
+            .toString(), "--state-dir", killedState.toString())) {
+      again.awaitLine(NODE_ID, START_LIMIT);
+      assertThat(Files.readAllLines(Path.of("/proc/self/mounts")))
+          .as("mounts under the killed node's state dir after its next start")
+          .noneMatch(line -> line.contains(killedState.toString()));
+    }
   }
 
   private static RunRequest request(String... argv) {
