@@ -84,6 +84,34 @@ public final class EmbeddedMesh implements AutoCloseable {
     }
   }
 
+  /** The node's warm pools, as the zygote reports them over the bus. */
+  public dev.phantom.proto.zygote.v1.PoolStates pools() {
+    return await(dev.phantom.support.bus.BusRpc.request(node.mesh().vertx().eventBus(),
+        dev.phantom.support.bus.Addresses.zygotePoolsGet(node.mesh().membership().selfId()),
+        dev.phantom.proto.zygote.v1.GetPoolsRequest.getDefaultInstance(),
+        dev.phantom.proto.zygote.v1.PoolStates.parser(), 10_000));
+  }
+
+  /** Waits (up to 60 s) until the node holds an idle warm slot of {@code profile}, so the next run of it is warm. */
+  public void awaitIdleSlot(String profile) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      dev.phantom.proto.zygote.v1.PoolStates states = pools();
+      if (states.getPoolsList().stream().anyMatch(p -> p.getProfile().equals(profile) && p.getIdle() > 0)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no idle " + profile + " slot within 60 s: " + states);
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting for a warm slot", e);
+      }
+    }
+  }
+
   @Override
   public void close() {
     await(node.close());

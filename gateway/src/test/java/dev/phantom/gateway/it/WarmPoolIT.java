@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunStatus;
-import dev.phantom.proto.zygote.v1.GetPoolsRequest;
-import dev.phantom.proto.zygote.v1.PoolStates;
-import dev.phantom.support.bus.Addresses;
-import dev.phantom.support.bus.BusRpc;
 import dev.phantom.support.testing.SandboxHost;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,23 +40,8 @@ class WarmPoolIT {
     }
   }
 
-  /** Waits until the node holds an idle slot of {@code profile}, so the next request is warm for sure. */
-  static void awaitIdle(String profile) throws Exception {
-    awaitIdle(mesh, profile);
-  }
-
-  static void awaitIdle(EmbeddedMesh mesh, String profile) throws Exception {
-    String node = mesh.node.mesh().membership().selfId();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (true) {
-      PoolStates states = EmbeddedMesh.await(BusRpc.request(mesh.node.mesh().vertx().eventBus(),
-          Addresses.zygotePoolsGet(node), GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
-      if (states.getPoolsList().stream().anyMatch(p -> p.getProfile().equals(profile) && p.getIdle() > 0)) {
-        return;
-      }
-      assertThat(System.nanoTime()).as("no idle %s slot: %s", profile, states).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  static void awaitIdle(String profile) {
+    mesh.awaitIdleSlot(profile);
   }
 
   @Test

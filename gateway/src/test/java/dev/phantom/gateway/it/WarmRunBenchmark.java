@@ -33,7 +33,7 @@ class WarmRunBenchmark {
       long[] bare = new long[rounds];
       int cold = 0;
       for (int i = -20; i < rounds; i++) {
-        WarmPoolIT.awaitIdle(mesh, "minimal");
+        mesh.awaitIdleSlot("minimal");
         long t0 = System.nanoTime();
         RunResult r = mesh.run(EmbeddedMesh.request("minimal", "true"));
         long t1 = System.nanoTime();

@@ -131,8 +131,7 @@ public final class ZygoteBusEndpoint {
         .setSentAtUnixMs(clock.millis())
         .setSpawnP50Micros((int) Math.min(Integer.MAX_VALUE, recentSpawns.percentile(0.50)))
         .setSpawnP99Micros((int) Math.min(Integer.MAX_VALUE, recentSpawns.percentile(0.99)))
-        .putAllWarmSlots(pools == null ? Map.of() : pools.idleByProfile().entrySet().stream()
-            .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().intValue())))
+        .putAllWarmSlots(pools == null ? Map.of() : pools.idleByProfile())
         .build();
   }
 

@@ -183,7 +183,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
 
   /** Refuses a run whose argv, env, files or collection cannot be honoured under {@code profile}. */
   void validate(SandboxProfile profile, RunSpec run) {
-    BwrapArgs.build(installation.features(), profile, run);
+    BwrapArgs.validate(profile, run);
     validateWorkspace(profile, run);
   }
 

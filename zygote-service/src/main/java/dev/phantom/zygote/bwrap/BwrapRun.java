@@ -440,7 +440,6 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   }
 
   private BwrapStatus readStatus() {
-    StringBuilder text = statusText;
     byte[] chunk = new byte[4096];
     try {
       while (true) {
@@ -448,18 +447,14 @@ final class BwrapRun implements SandboxLauncher.Interactive {
         if (n <= 0) {
           break;
         }
-        if (text.length() < 64 * 1024) {
-          text.append(new String(chunk, 0, (int) n, StandardCharsets.UTF_8));
-        }
-        if (childStartedNanos == 0 && BwrapStatus.parse(text.toString()).childPid().isPresent()) {
-          childStartedNanos = System.nanoTime();
-        }
+        status(chunk, (int) n);
       }
     } finally {
       libc.close(statusFd);
     }
-    return BwrapStatus.parse(text.toString());
+    return BwrapStatus.parse(statusText.toString());
   }
+
 
   private void feedStdin() {
     byte[] data = spec.stdin();

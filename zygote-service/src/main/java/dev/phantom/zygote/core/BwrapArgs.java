@@ -113,7 +113,10 @@ public final class BwrapArgs {
     }
   }
 
-  private static void validate(SandboxProfile profile, RunSpec run) {
+  /**
+   * @throws ZygoteException {@code INVALID_REQUEST} when argv or env cannot be passed to bubblewrap
+   */
+  public static void validate(SandboxProfile profile, RunSpec run) {
     List<String> problems = new ArrayList<>();
     if (run.argv().isEmpty()) {
       problems.add("argv is empty");

@@ -8,7 +8,6 @@ import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunStatus;
 import dev.phantom.api.v1.SandboxApiGrpcClient;
 import dev.phantom.gateway.it.EmbeddedMesh;
-import dev.phantom.proto.zygote.v1.GetPoolsRequest;
 import dev.phantom.proto.zygote.v1.PoolSize;
 import dev.phantom.proto.zygote.v1.PoolStates;
 import dev.phantom.proto.zygote.v1.SetPoolSizesRequest;
@@ -114,27 +113,11 @@ final class Sandboxes implements BeforeAllCallback {
    * goes to a warm slot for sure (the pools refill one slot at a time).
    */
   private void awaitWarmSlot(RunRequest.Builder request) {
-    if (!AbuseConfig.warm() || !warmEligible(request)) {
-      return;
-    }
-    Vertx vertx = mesh.node.mesh().vertx();
-    String node = mesh.node.mesh().membership().selfId();
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      PoolStates states = EmbeddedMesh.await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet(node),
-          GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
-      if (states.getPoolsList().stream().anyMatch(p -> p.getProfile().equals(request.getProfile()) && p.getIdle() > 0)) {
-        return;
-      }
-      assertThat(System.nanoTime()).as("no idle warm slot of %s: %s", request.getProfile(), states).isLessThan(deadline);
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    if (AbuseConfig.warm() && warmEligible(request)) {
+      mesh.awaitIdleSlot(request.getProfile());
     }
   }
+
 
   /**
    * Warm mode: sets every tested profile's pool to {@code size} and, for 0, waits until the last idle slot
@@ -152,8 +135,7 @@ final class Sandboxes implements BeforeAllCallback {
         PoolStates.parser(), 10_000));
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
     while (size == 0) {
-      PoolStates states = EmbeddedMesh.await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet(node),
-          GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 10_000));
+      PoolStates states = mesh.pools();
       if (states.getPoolsList().stream().allMatch(p -> p.getIdle() == 0)) {
         return;
       }
