@@ -122,12 +122,8 @@ public final class NodeImages implements AutoCloseable {
   /** Brings every file of the plan into the cache, fetching the chunks they lack; corrupt ones again. */
   private Future<ImagePlan> fill(Digest root, ImagePlan plan, int round) {
     return blocking(() -> {
-      List<FileKey> missing = new ArrayList<>();
-      for (FileKey key : plan.files().values()) {
-        if (!cache.hasFile(key)) {
-          missing.add(key);
-        }
-      }
+      // A stat per file: in parallel, as it is a good part of a warm materialization.
+      List<FileKey> missing = plan.files().values().parallelStream().filter(key -> !cache.hasFile(key)).toList();
       List<Digest> absent = new ArrayList<>();
       for (Digest d : plan.chunks(missing)) {
         if (!cache.hasChunk(d)) {

@@ -24,7 +24,7 @@ final class SmallRoot {
 
   static Path build(Path dst) throws IOException, InterruptedException {
     Set<String> files = new LinkedHashSet<>();
-    for (String bin : new String[] {"/usr/bin/sh", "/usr/bin/cat", "/usr/bin/ls", "/usr/bin/touch"}) {
+    for (String bin : new String[] {"/usr/bin/sh", "/usr/bin/cat", "/usr/bin/ls", "/usr/bin/touch", "/usr/bin/true"}) {
       files.add(bin);
       Process ldd = new ProcessBuilder("ldd", bin).redirectErrorStream(true).start();
       String out = new String(ldd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * cold through the launcher, and as a bare {@code bwrap ... true} (same mounts, no JVM in the path). Not a
  * pass/fail test: run with {@code -Dphantom.bench=true}.
  */
-class WarmSpawnBenchmark {
+public class WarmSpawnBenchmark {
 
   static final int RUNS = Integer.getInteger("phantom.bench.runs", 100);
 
@@ -99,7 +99,7 @@ class WarmSpawnBenchmark {
     }
   }
 
-  static String stats(long[] nanos) {
+  public static String stats(long[] nanos) {
     long[] sorted = nanos.clone();
     Arrays.sort(sorted);
     return String.format("%.2f / %.2f / %.2f", sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.9)] / 1e6,
