@@ -31,7 +31,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -84,23 +83,12 @@ class ImageSandboxTest {
         .build();
   }
 
-  void deploy(String nodeId, JsonArray pools) throws Exception {
+  /** The zygote role beside the store, on the embedded node's own membership; returns the node id. */
+  String deploy(JsonArray pools) throws Exception {
     JsonObject config = new JsonObject().put("stateDir", dir.resolve("state").toString()).put("pools", pools);
-    Membership self = new Membership() {
-      @Override
-      public String selfId() {
-        return nodeId;
-      }
-
-      @Override
-      public boolean clustered() {
-        return false;
-      }
-
-      @Override
-      public void onMemberLeft(Consumer<String> listener) {}
-    };
+    Membership self = store.node.mesh().membership();
     deployment = await(store.vertx().deployVerticle(new ZygoteVerticle(new ServiceContext(config, self, store.meters))));
+    return self.selfId();
   }
 
   RunResult run(String nodeId, String runId, String profile, String... argv) {
@@ -117,9 +105,9 @@ class ImageSandboxTest {
     String manifest = store.importDir(SmallRoot.build(store.source("root")), "tiny-root:1");
     profiles.put("imaged", imageProfile("imaged", "tiny-root:1"));
     profiles.put("by-digest", imageProfile("by-digest", manifest));
-    deploy("node-i", new JsonArray());
+    String node = deploy(new JsonArray());
 
-    RunResult r = run("node-i", "r1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
+    RunResult r = run(node, "r1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
     assertThat(r.getStatus()).as(r.toString()).isEqualTo(RunStatus.RUN_STATUS_OK);
     String out = r.getStdout().toStringUtf8();
     assertThat(out).startsWith(SmallRoot.HELLO + "ID=phantom-test\n").contains("data\n", "usr\n", "proc\n")
@@ -128,7 +116,7 @@ class ImageSandboxTest {
     // The host's file is untouched, and the same tree serves a profile naming the digest itself.
     Path tree = dir.resolve("state/images/trees").resolve(manifest);
     assertThat(Files.readString(tree.resolve("data/hello.txt"))).isEqualTo(SmallRoot.HELLO);
-    RunResult byDigest = run("node-i", "r2", "by-digest", "cat", "/data/hello.txt");
+    RunResult byDigest = run(node, "r2", "by-digest", "cat", "/data/hello.txt");
     assertThat(byDigest.getStdout().toStringUtf8()).isEqualTo(SmallRoot.HELLO);
     assertThat(store.meters.get("phantom.zygote.image.trees.materialized").functionCounter().count()).isEqualTo(1);
   }
@@ -137,14 +125,14 @@ class ImageSandboxTest {
   void warmSlotsOfAnImageProfileRunInTheImage() throws Exception {
     store.importDir(SmallRoot.build(store.source("root")), "tiny-root:1");
     profiles.put("imaged", imageProfile("imaged", "tiny-root:1"));
-    deploy("node-w", new JsonArray().add(new JsonObject().put("profile", "imaged").put("size", 1)));
+    String node = deploy(new JsonArray().add(new JsonObject().put("profile", "imaged").put("size", 1)));
     long deadline = System.nanoTime() + 30_000_000_000L;
-    while (await(BusRpc.request(store.vertx().eventBus(), Addresses.zygotePoolsGet("node-w"),
+    while (await(BusRpc.request(store.vertx().eventBus(), Addresses.zygotePoolsGet(node),
         GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 30_000)).getPools(0).getIdle() < 1) {
       assertThat(System.nanoTime()).as("the warm slot never came up").isLessThan(deadline);
       Thread.sleep(20);
     }
-    RunResult r = run("node-w", "w1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
+    RunResult r = run(node, "w1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
     assertThat(r.getWarm()).as(r.toString()).isTrue();
     assertThat(r.getStdout().toStringUtf8()).startsWith(SmallRoot.HELLO).doesNotContain("WROTE", "ROOT-WRITABLE")
         .endsWith("ok\n");
@@ -154,11 +142,11 @@ class ImageSandboxTest {
   void anImageTheStoreLacksFailsTheRunNamingIt() throws Exception {
     profiles.put("ghost", imageProfile("ghost", "no-such-image:1"));
     profiles.put("ghost-digest", imageProfile("ghost-digest", "ab".repeat(32)));
-    deploy("node-g", new JsonArray());
-    PhantomException tag = catchThrowableOfType(PhantomException.class, () -> run("node-g", "g1", "ghost", "true"));
+    String node = deploy(new JsonArray());
+    PhantomException tag = catchThrowableOfType(PhantomException.class, () -> run(node, "g1", "ghost", "true"));
     assertThat(tag.status()).isEqualTo(GrpcStatus.NOT_FOUND);
     assertThat(tag.getMessage()).contains("image 'no-such-image:1' of profile ghost");
-    PhantomException digest = catchThrowableOfType(PhantomException.class, () -> run("node-g", "g2", "ghost-digest", "true"));
+    PhantomException digest = catchThrowableOfType(PhantomException.class, () -> run(node, "g2", "ghost-digest", "true"));
     assertThat(digest.status()).isEqualTo(GrpcStatus.NOT_FOUND);
     assertThat(digest.getMessage()).contains("image '" + "ab".repeat(32) + "' of profile ghost-digest");
   }
