@@ -40,9 +40,10 @@ import java.util.logging.Logger;
  *   <li>{@code tmp/}: everything is written here first, made durable, then linked or renamed into place,
  *       so a crash never leaves a half-written object under its final name; emptied at start.
  * </ul>
- * Durability takes one {@code syncfs} per batch (not one fsync per file): files and chunks are written
- * to {@code tmp/}, the filesystem is synced once, then each is hard-linked to its name (link fails when
- * the name exists, so a concurrent writer of the same object never replaces it). A tree is only
+ * Files and chunks are written to {@code tmp/}, then hard-linked to their names (link fails when the name
+ * exists, so a concurrent writer of the same object never replaces it). Files, which sandboxes read
+ * unchecked, are made durable first with one {@code syncfs} per batch (not one fsync per file); chunks are
+ * not synced, as every read checks them. A tree is only
  * directories and links, whose creation the filesystem's journal commits in order before the rename
  * that publishes it (ext4, xfs).
  */
@@ -154,7 +155,8 @@ final class NodeCache {
         Files.write(temp, data.get(i), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         pending.add(new Path[] {temp, chunkPath(d)});
       }
-      publish(pending);
+      // No sync: a chunk is checked on every read, so one a crash left short is found and fetched again.
+      publish(pending, false);
     } finally {
       for (Path[] p : pending) {
         Files.deleteIfExists(p[0]);
@@ -182,7 +184,8 @@ final class NodeCache {
         }
         pending.add(new Path[] {temp, files.resolve(key.relativePath())});
       }
-      counters.filesMaterialized.addAndGet(publish(pending));
+      // Synced: a sandbox reads a file through its hard link, unchecked.
+      counters.filesMaterialized.addAndGet(publish(pending, true));
     } finally {
       for (Path[] p : pending) {
         Files.deleteIfExists(p[0]);
@@ -300,12 +303,14 @@ final class NodeCache {
     }
   }
 
-  /** Makes every temp durable with one syncfs, then links each to its name; returns how many were new. */
-  private int publish(List<Path[]> pending) throws IOException {
+  /** Links each temp to its name, after one syncfs when {@code durable}; returns how many were new. */
+  private int publish(List<Path[]> pending, boolean durable) throws IOException {
     if (pending.isEmpty()) {
       return 0;
     }
-    syncfs();
+    if (durable) {
+      syncfs();
+    }
     int added = 0;
     for (Path[] p : pending) {
       Files.createDirectories(p[1].getParent());

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
@@ -35,6 +36,8 @@ public final class NodeImages implements AutoCloseable {
   static final int WORKERS = 2;
   /** Rounds of fetching before a chunk that keeps arriving corrupt fails the materialization. */
   static final int FETCH_ROUNDS = 3;
+  /** GetChunks requests in flight per materialization. */
+  static final int FETCH_LANES = 4;
 
   /** Host owner given to every entry of a tree. */
   public record Owner(int uid, int gid) {}
@@ -131,7 +134,7 @@ public final class NodeImages implements AutoCloseable {
         }
       }
       return new Missing(missing, absent);
-    }).compose(m -> fetch(m.chunks(), 0).compose(v -> blocking(() -> cache.writeFiles(m.files()))))
+    }).compose(m -> fetch(m.chunks()).compose(v -> blocking(() -> cache.writeFiles(m.files()))))
         .compose(lacking -> {
           if (lacking.isEmpty()) {
             return Future.succeededFuture(plan);
@@ -147,18 +150,35 @@ public final class NodeImages implements AutoCloseable {
 
   private record Missing(List<FileKey> files, List<Digest> chunks) {}
 
-  /** Fetches chunks in batches of {@link ImageSource#MAX_CHUNKS_PER_CALL}, one batch at a time. */
-  private Future<Void> fetch(List<Digest> chunks, int from) {
-    if (from >= chunks.size()) {
+  /**
+   * Fetches chunks in batches of {@link ImageSource#MAX_CHUNKS_PER_CALL}, {@value #FETCH_LANES} batches in
+   * flight: the store reads and decompresses one while the cache writes another.
+   */
+  private Future<Void> fetch(List<Digest> chunks) {
+    List<List<Digest>> batches = new ArrayList<>();
+    for (int from = 0; from < chunks.size(); from += ImageSource.MAX_CHUNKS_PER_CALL) {
+      batches.add(chunks.subList(from, Math.min(chunks.size(), from + ImageSource.MAX_CHUNKS_PER_CALL)));
+    }
+    AtomicInteger next = new AtomicInteger();
+    List<Future<Void>> lanes = new ArrayList<>();
+    for (int i = 0; i < Math.min(FETCH_LANES, batches.size()); i++) {
+      lanes.add(lane(batches, next));
+    }
+    return Future.all(lanes).mapEmpty();
+  }
+
+  private Future<Void> lane(List<List<Digest>> batches, AtomicInteger next) {
+    int i = next.getAndIncrement();
+    if (i >= batches.size()) {
       return Future.succeededFuture();
     }
-    List<Digest> batch = chunks.subList(from, Math.min(chunks.size(), from + ImageSource.MAX_CHUNKS_PER_CALL));
+    List<Digest> batch = batches.get(i);
     return source.chunks(batch).compose(data -> blocking(() -> {
       cache.putChunks(batch, data);
       counters.chunksFetched.addAndGet(batch.size());
       counters.bytesFetched.addAndGet(data.stream().mapToLong(b -> b.length).sum());
-      return null;
-    })).compose(v -> fetch(chunks, from + batch.size()));
+      return (Void) null;
+    })).compose(v -> lane(batches, next));
   }
 
   /** The tree nodes by digest, each checked: the store is trusted for availability, not for content. */

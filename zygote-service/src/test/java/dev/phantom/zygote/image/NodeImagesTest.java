@@ -131,6 +131,47 @@ class NodeImagesTest {
   }
 
   @Test
+  void manyChunksComeInBatchesOfAtMost64SeveralInFlight() throws IOException {
+    Path src = store.source("many");
+    for (int i = 0; i < 150; i++) {
+      Files.write(src.resolve("f" + i), random(1000 + i, 2000)); // one chunk each
+    }
+    String manifest = store.importDir(src, "many:1");
+    BusImageSource bus = new BusImageSource(store.vertx().eventBus());
+    List<Integer> batches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    ImageSource counting = new ImageSource() {
+      @Override
+      public Future<dev.phantom.store.core.Digest> resolve(String tag) {
+        return bus.resolve(tag);
+      }
+
+      @Override
+      public Future<List<byte[]>> manifest(dev.phantom.store.core.Digest root) {
+        return bus.manifest(root);
+      }
+
+      @Override
+      public Future<List<byte[]>> chunks(List<dev.phantom.store.core.Digest> digests) {
+        batches.add(digests.size());
+        mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        return bus.chunks(digests).andThen(done -> inFlight.decrementAndGet());
+      }
+    };
+    NodeImages images = store.openCache("cache", counting);
+    caches.add(images);
+    Path tree = await(images.materialize(manifest, null));
+
+    assertThat(batches).containsExactlyInAnyOrder(64, 64, 22);
+    assertThat(mostInFlight.get()).isGreaterThan(1);
+    assertThat(images.counters().chunksFetched()).isEqualTo(150);
+    for (int i = 0; i < 150; i += 37) {
+      assertThat(Files.readAllBytes(tree.resolve("f" + i))).isEqualTo(random(1000 + i, 2000));
+    }
+  }
+
+  @Test
   void identicalFilesInTwoImagesAreOneInode() throws IOException {
     Path a = store.source("a");
     Path b = store.source("b");

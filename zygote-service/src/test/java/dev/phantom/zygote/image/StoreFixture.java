@@ -58,8 +58,11 @@ final class StoreFixture implements AutoCloseable {
   }
 
   NodeImages openCache(String name) throws IOException {
-    return NodeImages.open(vertx(), dir.resolve(name), new BusImageSource(vertx().eventBus()),
-        BwrapLauncher.runningAsRoot(), meters);
+    return openCache(name, new BusImageSource(vertx().eventBus()));
+  }
+
+  NodeImages openCache(String name, ImageSource source) throws IOException {
+    return NodeImages.open(vertx(), dir.resolve(name), source, BwrapLauncher.runningAsRoot(), meters);
   }
 
   static <T> T await(Future<T> f) {
