@@ -65,7 +65,7 @@ record ImagePlan(List<Step> steps, Map<String, FileKey> files) {
   }
 
   /** Every chunk the plan's files need, each once, in first-use order. */
-  Set<Digest> chunks(Iterable<FileKey> files) {
+  static Set<Digest> chunks(Iterable<FileKey> files) {
     Set<Digest> out = new LinkedHashSet<>();
     for (FileKey key : files) {
       key.file().chunks().forEach(c -> out.add(c.digest()));

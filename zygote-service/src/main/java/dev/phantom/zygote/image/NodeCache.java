@@ -222,42 +222,71 @@ final class NodeCache {
     return true;
   }
 
+  /** A tree under construction in {@code tmp/}: every step done but the links whose file was missing. */
+  record Build(Path temp, ImagePlan plan, List<ImagePlan.File> unlinked) {
+
+    /** The distinct files the unlinked entries need. */
+    List<FileKey> missingFiles() {
+      java.util.Map<String, FileKey> keys = new java.util.LinkedHashMap<>();
+      unlinked.forEach(f -> keys.putIfAbsent(f.key().name(), f.key()));
+      return List.copyOf(keys.values());
+    }
+  }
+
   /**
-   * Builds {@code trees/<name>} from a plan whose files are all in {@code files/}: in {@code tmp/}, then
-   * renamed into place. Another builder that got there first wins; its tree is the same.
+   * Starts {@code trees/<name>} in {@code tmp/}: directories, symlinks, and a hard link for every file
+   * already in {@code files/}; the others are left for {@link #finishTree}. Linking is the existence check,
+   * so a warm cache costs no separate stat per file.
    */
-  Path buildTree(String name, ImagePlan plan) throws IOException {
+  Build startTree(ImagePlan plan) throws IOException {
     Path temp = newTemp();
     try {
       Files.createDirectory(temp);
-      List<ImagePlan.Step> steps = plan.steps();
-      for (ImagePlan.Step step : steps) {
+      for (ImagePlan.Step step : plan.steps()) {
         if (step instanceof ImagePlan.Dir d) {
           Files.createDirectory(temp.resolve(d.path()));
         }
       }
-      // Links and symlinks in parallel: each directory has its own lock in the kernel, and linking is
-      // nearly all of a warm materialization.
-      try {
-        steps.parallelStream().forEach(step -> {
-          try {
-            switch (step) {
-              case ImagePlan.Dir d -> { }
-              case ImagePlan.File f -> link(temp.resolve(f.path()), files.resolve(f.key().relativePath()));
-              case ImagePlan.Symlink l -> {
-                Path at = temp.resolve(l.path());
-                Files.createSymbolicLink(at, Path.of(l.target()));
-                setOwner(at, l.uid(), l.gid());
-              }
+      List<ImagePlan.File> unlinked = new java.util.concurrent.CopyOnWriteArrayList<>();
+      // In parallel: each directory has its own lock in the kernel, and linking is nearly all of a warm
+      // materialization.
+      forEachParallel(plan.steps(), step -> {
+        switch (step) {
+          case ImagePlan.Dir d -> { }
+          case ImagePlan.File f -> {
+            if (!link(temp.resolve(f.path()), files.resolve(f.key().relativePath()))) {
+              unlinked.add(f);
             }
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
           }
-        });
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      }
+          case ImagePlan.Symlink l -> {
+            Path at = temp.resolve(l.path());
+            Files.createSymbolicLink(at, Path.of(l.target()));
+            setOwner(at, l.uid(), l.gid());
+          }
+        }
+      });
+      return new Build(temp, plan, List.copyOf(unlinked));
+    } catch (IOException | RuntimeException e) {
+      Workspaces.deleteTree(temp);
+      throw e;
+    }
+  }
+
+  /**
+   * Links what {@link #startTree} could not (its files must now be in {@code files/}), sets directory
+   * metadata and renames the tree into place. Another builder that got there first wins; its tree is the same.
+   */
+  Path finishTree(Build build, String name) throws IOException {
+    Path temp = build.temp();
+    try {
+      forEachParallel(build.unlinked(), f -> {
+        if (!link(temp.resolve(f.path()), files.resolve(f.key().relativePath()))) {
+          throw new NoSuchFileException(files.resolve(f.key().relativePath()).toString(), null,
+              "file of /" + f.path() + " missing from the cache");
+        }
+      });
       // Directory modes last, deepest first: a read-only directory must not stop its own filling.
+      List<ImagePlan.Step> steps = build.plan().steps();
       for (int i = steps.size() - 1; i >= 0; i--) {
         if (steps.get(i) instanceof ImagePlan.Dir d) {
           Path at = temp.resolve(d.path());
@@ -284,15 +313,42 @@ final class NodeCache {
     }
   }
 
-  /** A hard link; past the filesystem's link limit (65000 on ext4) a copy instead. */
-  private static void link(Path at, Path file) throws IOException {
+  /** Drops a tree that will not be finished. */
+  void abandon(Build build) {
+    Workspaces.deleteTree(build.temp());
+  }
+
+  private interface IoAction<T> {
+    void run(T item) throws IOException;
+  }
+
+  private static <T> void forEachParallel(List<T> items, IoAction<T> action) throws IOException {
+    try {
+      items.parallelStream().forEach(item -> {
+        try {
+          action.run(item);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** A hard link; past the filesystem's link limit (65000 on ext4) a copy instead; false when {@code file} is absent. */
+  private static boolean link(Path at, Path file) throws IOException {
     try {
       Files.createLink(at, file);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
     } catch (FileSystemException e) {
       if (e.getReason() == null || !e.getReason().contains("Too many links")) {
         throw e;
       }
       Files.copy(file, at, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+      return true;
     }
   }
 

@@ -107,14 +107,19 @@ public final class NodeImages implements AutoCloseable {
       }
       return source.manifest(root)
           .compose(trees -> blocking(() -> ImagePlan.of(root, verified(root, trees), owner)))
-          .compose(plan -> fill(root, plan, 1))
-          .compose(plan -> blocking(() -> {
-            Path tree = cache.buildTree(name, plan);
+          .compose(plan -> blocking(() -> cache.startTree(plan)))
+          .compose(build -> fill(root, build.missingFiles(), 1)
+              .compose(v -> blocking(() -> cache.finishTree(build, name)))
+              .onFailure(e -> workers.executeBlocking(() -> {
+                cache.abandon(build);
+                return null;
+              }, false)))
+          .map(tree -> {
             counters.treesMaterialized.incrementAndGet();
             buildTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             LOG.fine(() -> "image " + root.shortHex() + " materialized in " + tree);
             return tree;
-          }));
+          });
     }).onComplete(result -> {
       building.remove(name, promise.future());
       promise.handle(result);
@@ -122,33 +127,32 @@ public final class NodeImages implements AutoCloseable {
     return promise.future();
   }
 
-  /** Brings every file of the plan into the cache, fetching the chunks they lack; corrupt ones again. */
-  private Future<ImagePlan> fill(Digest root, ImagePlan plan, int round) {
+  /** Brings {@code files} into the cache, fetching the chunks they lack; corrupt ones again. */
+  private Future<Void> fill(Digest root, List<FileKey> files, int round) {
+    if (files.isEmpty()) {
+      return Future.succeededFuture();
+    }
     return blocking(() -> {
-      // A stat per file: in parallel, as it is a good part of a warm materialization.
-      List<FileKey> missing = plan.files().values().parallelStream().filter(key -> !cache.hasFile(key)).toList();
       List<Digest> absent = new ArrayList<>();
-      for (Digest d : plan.chunks(missing)) {
+      for (Digest d : ImagePlan.chunks(files)) {
         if (!cache.hasChunk(d)) {
           absent.add(d);
         }
       }
-      return new Missing(missing, absent);
-    }).compose(m -> fetch(m.chunks()).compose(v -> blocking(() -> cache.writeFiles(m.files()))))
+      return absent;
+    }).compose(absent -> fetch(absent).compose(v -> blocking(() -> cache.writeFiles(files))))
         .compose(lacking -> {
           if (lacking.isEmpty()) {
-            return Future.succeededFuture(plan);
+            return Future.succeededFuture();
           }
           if (round >= FETCH_ROUNDS) {
             return Future.failedFuture(new PhantomException(GrpcStatus.DATA_LOSS, "image " + root.shortHex() + ": "
                 + lacking.size() + " chunks stayed missing or corrupt after " + round + " fetches, e.g. "
                 + lacking.iterator().next().hex()));
           }
-          return fill(root, plan, round + 1);
+          return fill(root, files, round + 1);
         });
   }
-
-  private record Missing(List<FileKey> files, List<Digest> chunks) {}
 
   /**
    * Fetches chunks in batches of {@link ImageSource#MAX_CHUNKS_PER_CALL}, {@value #FETCH_LANES} batches in

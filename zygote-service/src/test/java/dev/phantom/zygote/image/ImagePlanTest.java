@@ -42,7 +42,7 @@ class ImagePlanTest {
     ImagePlan.File h = (ImagePlan.File) plan.steps().get(4);
     assertThat(h.key()).isEqualTo(x.key());
     assertThat(plan.files()).hasSize(2);
-    assertThat(plan.chunks(plan.files().values())).containsExactly(A, B);
+    assertThat(ImagePlan.chunks(plan.files().values())).containsExactly(A, B);
   }
 
   @Test
