@@ -19,8 +19,9 @@ import java.util.Set;
  *
  * @param steps paths relative to the tree's root, parents first
  * @param files the distinct files the tree links to
+ * @param root the tree's own directory: 0755, root's or the owner's (a manifest keeps no metadata for it)
  */
-record ImagePlan(List<Step> steps, Map<String, FileKey> files) {
+record ImagePlan(List<Step> steps, Map<String, FileKey> files, Dir root) {
 
   sealed interface Step {
     String path();
@@ -61,7 +62,8 @@ record ImagePlan(List<Step> steps, Map<String, FileKey> files) {
       keys.putIfAbsent(key.name(), key);
       steps.add(new File(linkPaths.get(i), key));
     }
-    return new ImagePlan(List.copyOf(steps), keys);
+    Dir top = new Dir("", 0755, owner == null ? 0 : owner.uid(), owner == null ? 0 : owner.gid(), 0);
+    return new ImagePlan(List.copyOf(steps), keys, top);
   }
 
   /** Every chunk the plan's files need, each once, in first-use order. */

@@ -295,7 +295,9 @@ final class NodeCache {
           Files.setLastModifiedTime(at, FileTime.fromMillis(d.mtime() * 1000));
         }
       }
-      Files.setAttribute(temp, "unix:mode", 0755);
+      ImagePlan.Dir top = build.plan().root();
+      setOwner(temp, top.uid(), top.gid());
+      Files.setAttribute(temp, "unix:mode", top.mode());
       Path target = tree(name);
       try {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);

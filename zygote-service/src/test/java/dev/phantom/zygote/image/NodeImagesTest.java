@@ -193,6 +193,7 @@ class NodeImagesTest {
       assertThat(owned).isNotEqualTo(ta);
       assertThat(Files.getAttribute(owned.resolve("lib.so"), "unix:uid")).isEqualTo(4321);
       assertThat(Files.getAttribute(owned.resolve("lib.so"), "unix:gid")).isEqualTo(4322);
+      assertThat(Files.getAttribute(owned, "unix:uid")).as("the tree's own directory too").isEqualTo(4321);
       assertThat(ino(owned.resolve("lib.so"))).isNotEqualTo(ino(ta.resolve("lib.so")));
       assertThat(Files.readAllBytes(owned.resolve("lib.so"))).isEqualTo(shared);
     }
