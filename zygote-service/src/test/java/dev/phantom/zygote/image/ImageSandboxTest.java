@@ -116,6 +116,10 @@ class ImageSandboxTest {
     // The host's file is untouched, and the same tree serves a profile naming the digest itself.
     Path tree = dir.resolve("state/images/trees").resolve(manifest);
     assertThat(Files.readString(tree.resolve("data/hello.txt"))).isEqualTo(SmallRoot.HELLO);
+    // Nothing of the host: the image's top level and the profile's mounts, no more.
+    RunResult root = run(node, "r-ls", "imaged", "ls", "-A", "/");
+    assertThat(root.getStdout().toStringUtf8().lines().toList())
+        .containsExactly("bin", "data", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr");
     RunResult byDigest = run(node, "r2", "by-digest", "cat", "/data/hello.txt");
     assertThat(byDigest.getStdout().toStringUtf8()).isEqualTo(SmallRoot.HELLO);
     assertThat(store.meters.get("phantom.zygote.image.trees.materialized").functionCounter().count()).isEqualTo(1);
