@@ -7,16 +7,13 @@ import dev.phantom.support.PhantomException;
 import dev.phantom.zygote.bwrap.LibC;
 import dev.phantom.zygote.workspace.Workspaces;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -37,15 +34,13 @@ import java.util.logging.Logger;
  *       again;
  *   <li>{@code files/xx/<key>}: each regular file once per {@link FileKey}; trees hard-link to it;
  *   <li>{@code trees/<name>}: materialized images, never modified once renamed into place;
- *   <li>{@code tmp/}: everything is written here first, made durable, then linked or renamed into place,
+ *   <li>{@code tmp/}: everything is written here first, then linked or renamed into place,
  *       so a crash never leaves a half-written object under its final name; emptied at start.
  * </ul>
- * Files and chunks are written to {@code tmp/}, then hard-linked to their names (link fails when the name
- * exists, so a concurrent writer of the same object never replaces it). Files, which sandboxes read
+ * Files and chunks are written to {@code tmp/}, then hard-linked to their names (link fails when the
+ * name exists, so a concurrent writer of the same object never replaces it). Files, which sandboxes read
  * unchecked, are made durable first with one {@code syncfs} per batch (not one fsync per file); chunks are
- * not synced, as every read checks them. A tree is only
- * directories and links, whose creation the filesystem's journal commits in order before the rename
- * that publishes it (ext4, xfs).
+ * not synced, as every read checks them. Trees are built by {@link TreeWriter}.
  */
 final class NodeCache {
 
@@ -108,6 +103,11 @@ final class NodeCache {
 
   boolean hasTree(String name) {
     return Files.isDirectory(tree(name), LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** Where a file lives in {@code files/}, present or not. */
+  Path file(FileKey key) {
+    return files.resolve(key.relativePath());
   }
 
   boolean hasFile(FileKey key) {
@@ -222,139 +222,7 @@ final class NodeCache {
     return true;
   }
 
-  /** A tree under construction in {@code tmp/}: every step done but the links whose file was missing. */
-  record Build(Path temp, ImagePlan plan, List<ImagePlan.File> unlinked) {
-
-    /** The distinct files the unlinked entries need. */
-    List<FileKey> missingFiles() {
-      java.util.Map<String, FileKey> keys = new java.util.LinkedHashMap<>();
-      unlinked.forEach(f -> keys.putIfAbsent(f.key().name(), f.key()));
-      return List.copyOf(keys.values());
-    }
-  }
-
-  /**
-   * Starts {@code trees/<name>} in {@code tmp/}: directories, symlinks, and a hard link for every file
-   * already in {@code files/}; the others are left for {@link #finishTree}. Linking is the existence check,
-   * so a warm cache costs no separate stat per file.
-   */
-  Build startTree(ImagePlan plan) throws IOException {
-    Path temp = newTemp();
-    try {
-      Files.createDirectory(temp);
-      for (ImagePlan.Step step : plan.steps()) {
-        if (step instanceof ImagePlan.Dir d) {
-          Files.createDirectory(temp.resolve(d.path()));
-        }
-      }
-      List<ImagePlan.File> unlinked = new java.util.concurrent.CopyOnWriteArrayList<>();
-      // In parallel: each directory has its own lock in the kernel, and linking is nearly all of a warm
-      // materialization.
-      forEachParallel(plan.steps(), step -> {
-        switch (step) {
-          case ImagePlan.Dir d -> { }
-          case ImagePlan.File f -> {
-            if (!link(temp.resolve(f.path()), files.resolve(f.key().relativePath()))) {
-              unlinked.add(f);
-            }
-          }
-          case ImagePlan.Symlink l -> {
-            Path at = temp.resolve(l.path());
-            Files.createSymbolicLink(at, Path.of(l.target()));
-            setOwner(at, l.uid(), l.gid());
-          }
-        }
-      });
-      return new Build(temp, plan, List.copyOf(unlinked));
-    } catch (IOException | RuntimeException e) {
-      Workspaces.deleteTree(temp);
-      throw e;
-    }
-  }
-
-  /**
-   * Links what {@link #startTree} could not (its files must now be in {@code files/}), sets directory
-   * metadata and renames the tree into place. Another builder that got there first wins; its tree is the same.
-   */
-  Path finishTree(Build build, String name) throws IOException {
-    Path temp = build.temp();
-    try {
-      forEachParallel(build.unlinked(), f -> {
-        if (!link(temp.resolve(f.path()), files.resolve(f.key().relativePath()))) {
-          throw new NoSuchFileException(files.resolve(f.key().relativePath()).toString(), null,
-              "file of /" + f.path() + " missing from the cache");
-        }
-      });
-      // Directory modes last, deepest first: a read-only directory must not stop its own filling.
-      List<ImagePlan.Step> steps = build.plan().steps();
-      for (int i = steps.size() - 1; i >= 0; i--) {
-        if (steps.get(i) instanceof ImagePlan.Dir d) {
-          Path at = temp.resolve(d.path());
-          setOwner(at, d.uid(), d.gid());
-          Files.setAttribute(at, "unix:mode", d.mode(), LinkOption.NOFOLLOW_LINKS);
-          Files.setLastModifiedTime(at, FileTime.fromMillis(d.mtime() * 1000));
-        }
-      }
-      ImagePlan.Dir top = build.plan().root();
-      setOwner(temp, top.uid(), top.gid());
-      Files.setAttribute(temp, "unix:mode", top.mode());
-      Path target = tree(name);
-      try {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileSystemException e) {
-        // rename(2) onto a non-empty directory fails (ENOTEMPTY, which the JDK reports without a subtype)
-        if (!hasTree(name)) {
-          throw e;
-        }
-        Workspaces.deleteTree(temp);
-      }
-      return target;
-    } catch (IOException | RuntimeException e) {
-      Workspaces.deleteTree(temp);
-      throw e;
-    }
-  }
-
-  /** Drops a tree that will not be finished. */
-  void abandon(Build build) {
-    Workspaces.deleteTree(build.temp());
-  }
-
-  private interface IoAction<T> {
-    void run(T item) throws IOException;
-  }
-
-  private static <T> void forEachParallel(List<T> items, IoAction<T> action) throws IOException {
-    try {
-      items.parallelStream().forEach(item -> {
-        try {
-          action.run(item);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
-  }
-
-  /** A hard link; past the filesystem's link limit (65000 on ext4) a copy instead; false when {@code file} is absent. */
-  private static boolean link(Path at, Path file) throws IOException {
-    try {
-      Files.createLink(at, file);
-      return true;
-    } catch (NoSuchFileException e) {
-      return false;
-    } catch (FileSystemException e) {
-      if (e.getReason() == null || !e.getReason().contains("Too many links")) {
-        throw e;
-      }
-      Files.copy(file, at, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-      return true;
-    }
-  }
-
-  private void setOwner(Path path, int uid, int gid) throws IOException {
+  void setOwner(Path path, int uid, int gid) throws IOException {
     if (root && (uid != 0 || gid != 0)) {
       Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
       Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
@@ -402,7 +270,7 @@ final class NodeCache {
     return chunks.resolve(hex.substring(0, 2)).resolve(hex);
   }
 
-  private Path newTemp() {
+  Path newTemp() {
     return tmp.resolve(ProcessHandle.current().pid() + "-" + TMP_NAMES.incrementAndGet());
   }
 }

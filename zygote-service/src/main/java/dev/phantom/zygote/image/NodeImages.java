@@ -43,6 +43,7 @@ public final class NodeImages implements AutoCloseable {
   public record Owner(int uid, int gid) {}
 
   private final NodeCache cache;
+  private final TreeWriter trees;
   private final ImageSource source;
   private final WorkerExecutor workers;
   private final ImageCounters counters;
@@ -52,6 +53,7 @@ public final class NodeImages implements AutoCloseable {
   private NodeImages(NodeCache cache, ImageSource source, WorkerExecutor workers, ImageCounters counters,
       MeterRegistry meters) {
     this.cache = cache;
+    this.trees = new TreeWriter(cache);
     this.source = source;
     this.workers = workers;
     this.counters = counters;
@@ -107,11 +109,11 @@ public final class NodeImages implements AutoCloseable {
       }
       return source.manifest(root)
           .compose(trees -> blocking(() -> ImagePlan.of(root, verified(root, trees), owner)))
-          .compose(plan -> blocking(() -> cache.startTree(plan)))
+          .compose(plan -> blocking(() -> trees.start(plan)))
           .compose(build -> fill(root, build.missingFiles(), 1)
-              .compose(v -> blocking(() -> cache.finishTree(build, name)))
+              .compose(v -> blocking(() -> trees.finish(build, name)))
               .onFailure(e -> workers.executeBlocking(() -> {
-                cache.abandon(build);
+                trees.abandon(build);
                 return null;
               }, false)))
           .map(tree -> {
