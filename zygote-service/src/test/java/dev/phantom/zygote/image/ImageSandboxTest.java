@@ -85,7 +85,11 @@ class ImageSandboxTest {
 
   /** The zygote role beside the store, on the embedded node's own membership; returns the node id. */
   String deploy(JsonArray pools) throws Exception {
-    JsonObject config = new JsonObject().put("stateDir", dir.resolve("state").toString()).put("pools", pools);
+    return deploy(new JsonObject().put("pools", pools));
+  }
+
+  String deploy(JsonObject config) throws Exception {
+    config.put("stateDir", dir.resolve("state").toString());
     Membership self = store.node.mesh().membership();
     deployment = await(store.vertx().deployVerticle(new ZygoteVerticle(new ServiceContext(config, self, store.meters))));
     return self.selfId();
@@ -130,16 +134,36 @@ class ImageSandboxTest {
     store.importDir(SmallRoot.build(store.source("root")), "tiny-root:1");
     profiles.put("imaged", imageProfile("imaged", "tiny-root:1"));
     String node = deploy(new JsonArray().add(new JsonObject().put("profile", "imaged").put("size", 1)));
+    awaitIdleSlot(node);
+    RunResult r = run(node, "w1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
+    assertThat(r.getWarm()).as(r.toString()).isTrue();
+    assertThat(r.getStdout().toStringUtf8()).startsWith(SmallRoot.HELLO).doesNotContain("WROTE", "ROOT-WRITABLE")
+        .endsWith("ok\n");
+  }
+
+  @Test
+  void whenTheTagMovesRunsSeeTheNewImageAndOlderWarmSlotsAreDiscarded() throws Exception {
+    Path v1 = SmallRoot.build(store.source("v1"));
+    store.importDir(v1, "tiny-root:1");
+    profiles.put("imaged", imageProfile("imaged", "tiny-root:1"));
+    String node = deploy(new JsonObject().put("profileCacheMs", 100)
+        .put("pools", new JsonArray().add(new JsonObject().put("profile", "imaged").put("size", 1))));
+    awaitIdleSlot(node);
+    Path v2 = SmallRoot.build(store.source("v2"));
+    Files.writeString(v2.resolve("data/hello.txt"), "version two\n");
+    store.importDir(v2, "tiny-root:1");
+    Thread.sleep(300); // past profileCacheMs: the tag is resolved again
+    RunResult r = run(node, "moved", "imaged", "cat", "/data/hello.txt");
+    assertThat(r.getStdout().toStringUtf8()).as(r.toString()).isEqualTo("version two\n");
+  }
+
+  void awaitIdleSlot(String node) throws Exception {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (await(BusRpc.request(store.vertx().eventBus(), Addresses.zygotePoolsGet(node),
         GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 30_000)).getPools(0).getIdle() < 1) {
       assertThat(System.nanoTime()).as("the warm slot never came up").isLessThan(deadline);
       Thread.sleep(20);
     }
-    RunResult r = run(node, "w1", "imaged", "sh", "-c", READ_AND_TRY_TO_WRITE);
-    assertThat(r.getWarm()).as(r.toString()).isTrue();
-    assertThat(r.getStdout().toStringUtf8()).startsWith(SmallRoot.HELLO).doesNotContain("WROTE", "ROOT-WRITABLE")
-        .endsWith("ok\n");
   }
 
   @Test
