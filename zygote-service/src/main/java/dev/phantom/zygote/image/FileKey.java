@@ -19,7 +19,14 @@ import java.util.List;
  */
 record FileKey(String name, Entry.File file, int mode, int uid, int gid, List<Xattr> xattrs) {
 
+  /**
+   * Setuid and setgid bits are dropped: inside a sandbox they do nothing (bubblewrap binds nosuid), and
+   * kept they would make an image's setuid-root binary runnable by any host user who can reach the tree.
+   */
+  static final int SET_ID_BITS = 06000;
+
   static FileKey of(Entry.File file, int uid, int gid) {
+    int mode = file.meta().mode() & ~SET_ID_BITS;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + file.chunks().size() * 36);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeLong(file.size());
@@ -32,7 +39,7 @@ record FileKey(String name, Entry.File file, int mode, int uid, int gid, List<Xa
     }
     String content = Digest.of(bytes.toByteArray()).hex();
     StringBuilder name = new StringBuilder(content.length() + 32).append(content).append('-')
-        .append(Integer.toOctalString(file.meta().mode())).append('-').append(uid).append('-').append(gid);
+        .append(Integer.toOctalString(mode)).append('-').append(uid).append('-').append(gid);
     List<Xattr> xattrs = file.meta().xattrs();
     if (!xattrs.isEmpty()) {
       ByteArrayOutputStream x = new ByteArrayOutputStream();
@@ -45,7 +52,7 @@ record FileKey(String name, Entry.File file, int mode, int uid, int gid, List<Xa
       }
       name.append("-x").append(Digest.of(x.toByteArray()).shortHex());
     }
-    return new FileKey(name.toString(), file, file.meta().mode(), uid, gid, xattrs);
+    return new FileKey(name.toString(), file, mode, uid, gid, xattrs);
   }
 
   /** {@code files/<first two hex digits>/<name>}, so no directory grows past a few thousand names. */

@@ -53,6 +53,8 @@ class ImagePlanTest {
     assertThat(FileKey.of(file("a", 0644, 0, A), 1000, 0).name()).isNotEqualTo(one.name());
     assertThat(FileKey.of(file("a", 0644, 0, B), 0, 0).name()).isNotEqualTo(one.name());
     assertThat(FileKey.of(file("a", 0644, 0, A, B), 0, 0).name()).isNotEqualTo(FileKey.of(file("a", 0644, 0, B, A), 0, 0).name());
+    assertThat(FileKey.of(file("s", 04755, 0, A), 0, 0).mode()).as("setuid dropped").isEqualTo(0755);
+    assertThat(FileKey.of(file("s", 06755, 0, A), 0, 0).name()).isEqualTo(FileKey.of(file("t", 0755, 0, A), 0, 0).name());
     assertThat(one.relativePath()).startsWith(one.name().substring(0, 2) + "/");
   }
 
