@@ -75,6 +75,9 @@ public final class ZygoteVerticle extends VerticleBase {
       sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
           name -> endpoint.profile(name).map(ProtoMapping::profile), notReady, service.meters(), InstantSource.system(),
           new java.security.SecureRandom());
+      // Snapshots go to whichever store node serves phantom.store.*; restores come from this node's cache.
+      sessions.enableSnapshots(new dev.phantom.zygote.snapshot.Snapshots(vertx,
+          new dev.phantom.zygote.snapshot.BusSnapshotStore(vertx.eventBus()), dev.phantom.zygote.snapshot.SnapshotBases.NONE));
       endpoint.countSessions(sessions::live, config.maxSessions());
       pools = new WarmPools(launcher, name -> endpoint.profile(name).map(ProtoMapping::profile).toCompletionStage(),
           profile -> ProtoMapping.limits(dev.phantom.api.v1.ResourceLimits.getDefaultInstance(), profile), memory,
