@@ -90,6 +90,11 @@ final class FakeSandboxOperations implements SandboxOperations {
   }
 
   @Override
+  public Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId) {
+    return Future.failedFuture(dev.phantom.support.PhantomException.notFound("no sandbox " + sandboxId));
+  }
+
+  @Override
   public Future<RunResult> exec(ExecStart start) {
     execs.add(start);
     return onExec.apply(start);
