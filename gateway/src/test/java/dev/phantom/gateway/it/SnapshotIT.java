@@ -1,0 +1,183 @@
+package dev.phantom.gateway.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.phantom.api.v1.CreateSandboxRequest;
+import dev.phantom.api.v1.DeleteSnapshotRequest;
+import dev.phantom.api.v1.Sandbox;
+import dev.phantom.api.v1.SandboxApiGrpcClient;
+import dev.phantom.api.v1.Snapshot;
+import dev.phantom.api.v1.SnapshotSandboxRequest;
+import dev.phantom.proto.store.v1.FragmentStoreApiGrpcClient;
+import dev.phantom.proto.store.v1.GetManifestRequest;
+import dev.phantom.proto.store.v1.Manifest;
+import dev.phantom.store.core.Digest;
+import dev.phantom.store.core.Entry;
+import dev.phantom.store.core.Tree;
+import dev.phantom.support.PhantomException;
+import dev.phantom.support.testing.SandboxHost;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Workspace snapshots through the public gRPC API: real sandboxes, a real store, two API keys. The manifest a
+ * snapshot stored is read back through the store's public API and decoded.
+ */
+class SnapshotIT {
+
+  static final String NO_SUCH = "0".repeat(64);
+  private static EmbeddedMesh mesh;
+  private static Path dir;
+  private static Path state;
+  static SessionIT.Client a;
+  static SessionIT.Client b;
+
+  @BeforeAll
+  static void start() throws Exception {
+    SandboxHost.assumeBubblewrap();
+    dir = Files.createTempDirectory("phantom-snapshot-it");
+    mesh = EmbeddedMesh.start(meshConfig(dir));
+    a = new SessionIT.Client(mesh.node.mesh().vertx(), mesh.grpcPort, SessionIT.KEY_A);
+    b = new SessionIT.Client(mesh.node.mesh().vertx(), mesh.grpcPort, SessionIT.KEY_B);
+  }
+
+  static JsonObject meshConfig(Path dir) throws Exception {
+    // The state directory's parents must be searchable by the sandbox user: a temp dir of its own.
+    state = Files.createTempDirectory("phantom-snapshot-state");
+    return SessionIT.meshConfig(state).put("store", new JsonObject().put("dataDir", dir.resolve("store").toString()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (mesh != null) {
+      mesh.close();
+    }
+    for (Path p : new Path[] {dir, state}) {
+      if (p != null) {
+        dev.phantom.zygote.workspace.Workspaces.deleteTree(p);
+      }
+    }
+  }
+
+  @Test
+  void aSnapshotKeepsFilesModesLinksAndEmptyDirectoriesAndLeavesOutFifos() {
+    Sandbox box = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
+    try {
+      sh(box, "mkdir -p src/empty && printf 'print(1)\\n' > src/main.py && chmod 0751 src/main.py"
+          + " && ln -s src/main.py link && ln src/main.py hard && mkfifo pipe && head -c 300000 /dev/urandom > blob");
+      Snapshot first = snapshot(box);
+      assertThat(first.getSnapshotId()).matches("[0-9a-f]{64}");
+      assertThat(first.getFiles()).isEqualTo(3); // main.py, its hardlink, blob
+      assertThat(first.getLogicalBytes()).isEqualTo(300_000 + 9);
+      assertThat(first.getUploadedBytes()).isEqualTo(300_000 + 9);
+      assertThat(first.getSkippedList()).singleElement().asString().startsWith("pipe: ");
+
+      Map<String, Entry> root = entries(first.getSnapshotId(), null);
+      assertThat(root).containsOnlyKeys("src", "link", "hard", "blob");
+      assertThat(root.get("link")).isInstanceOfSatisfying(Entry.Symlink.class,
+          l -> assertThat(l.target()).isEqualTo("src/main.py"));
+      Map<String, Entry> src = entries(first.getSnapshotId(), (Entry.Dir) root.get("src"));
+      assertThat(src.get("main.py").meta().mode()).isEqualTo(0751);
+      assertThat(src.get("empty")).isInstanceOf(Entry.Dir.class);
+      assertThat(entries(first.getSnapshotId(), (Entry.Dir) src.get("empty"))).isEmpty();
+      assertThat(root.get("hard") instanceof Entry.Hardlink || src.get("main.py") instanceof Entry.Hardlink)
+          .as("two names of one file: one file and one hardlink").isTrue();
+
+      // Unchanged: the same id, nothing sent. One file changed in place: only the chunks around the change.
+      Snapshot again = snapshot(box);
+      assertThat(again.getSnapshotId()).isEqualTo(first.getSnapshotId());
+      assertThat(again.getUploadedBytes()).isZero();
+      sh(box, "printf 'CHANGED' | dd of=blob bs=1 seek=150000 conv=notrunc 2>/dev/null");
+      Snapshot delta = snapshot(box);
+      assertThat(delta.getSnapshotId()).isNotEqualTo(first.getSnapshotId());
+      assertThat(delta.getNewChunks()).isBetween(1L, 2L);
+      assertThat(delta.getUploadedBytes()).isPositive().isLessThan(300_000);
+      assertThat(delta.getReusedChunks()).isPositive();
+    } finally {
+      a.destroy(box.getId());
+    }
+  }
+
+  @Test
+  void badInputGetsTheRightStatus() {
+    Sandbox box = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
+    a.destroy(box.getId());
+    assertThatThrownBy(() -> a.unary(SandboxApiGrpcClient.SnapshotSandbox,
+        SnapshotSandboxRequest.newBuilder().setSandboxId(box.getNodeId() + "." + "a".repeat(26)).build()))
+        .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+    assertThatThrownBy(() -> a.create(CreateSandboxRequest.newBuilder().setProfile("minimal")
+        .setFromSnapshot("not-hex").build()))
+        .isInstanceOfSatisfying(PhantomException.class, e -> {
+          assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+          assertThat(e.getMessage()).contains("64 lowercase hex digits");
+        });
+    assertThatThrownBy(() -> a.create(CreateSandboxRequest.newBuilder().setProfile("minimal")
+        .setFromSnapshot(NO_SUCH).build()))
+        .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+    assertThatThrownBy(() -> a.unary(SandboxApiGrpcClient.DeleteSnapshot,
+        DeleteSnapshotRequest.newBuilder().setSnapshotId(NO_SUCH).build()))
+        .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+    assertThatThrownBy(() -> a.unary(SandboxApiGrpcClient.DeleteSnapshot,
+        DeleteSnapshotRequest.newBuilder().setSnapshotId("XYZ").build()))
+        .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void anotherKeyCannotSeeDeleteOrSnapshotWhatIsNotItsOwn() {
+    Sandbox box = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
+    try {
+      sh(box, "echo secret > s.txt");
+      Snapshot snap = snapshot(box);
+      assertThatThrownBy(() -> b.unary(SandboxApiGrpcClient.SnapshotSandbox,
+          SnapshotSandboxRequest.newBuilder().setSandboxId(box.getId()).build()))
+          .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+      assertThatThrownBy(() -> b.create(CreateSandboxRequest.newBuilder().setProfile("minimal")
+          .setFromSnapshot(snap.getSnapshotId()).build()))
+          .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+      assertThatThrownBy(() -> b.unary(SandboxApiGrpcClient.DeleteSnapshot,
+          DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId()).build()))
+          .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+      // Its owner deletes it; then it is gone for the owner too.
+      a.unary(SandboxApiGrpcClient.DeleteSnapshot, DeleteSnapshotRequest.newBuilder()
+          .setSnapshotId(snap.getSnapshotId()).build());
+      assertThatThrownBy(() -> a.create(CreateSandboxRequest.newBuilder().setProfile("minimal")
+          .setFromSnapshot(snap.getSnapshotId()).build()))
+          .isInstanceOfSatisfying(PhantomException.class, e -> assertThat(e.status()).isEqualTo(GrpcStatus.NOT_FOUND));
+    } finally {
+      a.destroy(box.getId());
+    }
+  }
+
+  static Snapshot snapshot(Sandbox box) {
+    return a.unary(SandboxApiGrpcClient.SnapshotSandbox, SnapshotSandboxRequest.newBuilder().setSandboxId(box.getId()).build());
+  }
+
+  static String sh(Sandbox box, String script) {
+    SessionIT.Exec run = a.exec(box.getId(), "sh", "-c", script);
+    assertThat(run.result().getExitCode()).as(run.stderr()).isZero();
+    return run.stdout();
+  }
+
+  /** A directory of a stored manifest (the root when {@code dir} is null), by name. */
+  private static Map<String, Entry> entries(String manifestHex, Entry.Dir dir) {
+    Manifest manifest = a.unary(FragmentStoreApiGrpcClient.GetManifest, GetManifestRequest.newBuilder()
+        .setRoot(com.google.protobuf.ByteString.copyFrom(Digest.parse(manifestHex).toBytes())).build());
+    Digest wanted = dir == null ? Digest.parse(manifestHex) : dir.tree();
+    Map<String, Entry> out = new HashMap<>();
+    for (com.google.protobuf.ByteString bytes : manifest.getTreesList()) {
+      if (Digest.of(bytes.toByteArray()).equals(wanted)) {
+        Tree.decode(bytes.toByteArray()).entries().forEach(e -> out.put(e.name(), e));
+        return out;
+      }
+    }
+    throw new AssertionError("tree " + wanted + " is not in manifest " + manifestHex);
+  }
+}
