@@ -15,6 +15,9 @@ import dev.phantom.zygote.pool.PoolException;
 import dev.phantom.zygote.pool.WarmPools;
 import dev.phantom.zygote.bus.ZygoteBusEndpoint;
 import dev.phantom.zygote.session.SessionManager;
+import dev.phantom.zygote.image.BusImageSource;
+import dev.phantom.zygote.image.ImageProfiles;
+import dev.phantom.zygote.image.NodeImages;
 import dev.phantom.zygote.bwrap.BwrapInstallation;
 import dev.phantom.zygote.bwrap.BwrapLauncher;
 import dev.phantom.zygote.bwrap.LibC;
@@ -44,6 +47,7 @@ public final class ZygoteVerticle extends VerticleBase {
   private SessionManager sessions;
   private SessionBusEndpoint sessionEndpoint;
   private WarmPools pools;
+  private NodeImages images;
   private PoolBusEndpoint poolEndpoint;
   private final HostMemory memory = new HostMemory();
   private HostPressure pressure;
@@ -66,20 +70,24 @@ public final class ZygoteVerticle extends VerticleBase {
       Setup setup = setUp(config, nodeId);
       stateDir = setup.stateDir();
       notReady = setup.notReady();
+      images = NodeImages.open(vertx, stateDir.images(), new BusImageSource(vertx.eventBus()),
+          BwrapLauncher.runningAsRoot(), service.meters());
       return setup.launcher();
     }).compose(created -> {
       launcher = created;
       endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, notReady,
           service.meters(), InstantSource.system());
+      endpoint.useImages(new ImageProfiles(images, vertx, config.profileCacheMs(), InstantSource.system()));
       int[] chownTo = BwrapLauncher.runningAsRoot() ? new int[] {config.sandboxUid(), config.sandboxGid()} : null;
       sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
-          name -> endpoint.profile(name).map(ProtoMapping::profile), notReady, service.meters(), InstantSource.system(),
+          endpoint::sandboxProfile, notReady, service.meters(), InstantSource.system(),
           new java.security.SecureRandom());
       // Snapshots go to whichever store node serves phantom.store.*; restores come from this node's cache.
       sessions.enableSnapshots(new dev.phantom.zygote.snapshot.Snapshots(vertx,
           new dev.phantom.zygote.snapshot.BusSnapshotStore(vertx.eventBus()), dev.phantom.zygote.snapshot.SnapshotBases.NONE));
       endpoint.countSessions(sessions::live, config.maxSessions());
-      pools = new WarmPools(launcher, name -> endpoint.profile(name).map(ProtoMapping::profile).toCompletionStage(),
+      sessions.useImages(images);
+      pools = new WarmPools(launcher, name -> endpoint.sandboxProfile(name).toCompletionStage(),
           profile -> ProtoMapping.limits(dev.phantom.api.v1.ResourceLimits.getDefaultInstance(), profile), memory,
           config.poolMemoryShare(), config.poolShrinkPressure(), service.meters());
       if (notReady.isEmpty()) {
@@ -92,6 +100,9 @@ public final class ZygoteVerticle extends VerticleBase {
       sessions.start();
       return Future.all(endpoint.register(), sessionEndpoint.register(), poolEndpoint.register());
     }).onFailure(e -> {
+      if (images != null) {
+        images.close();
+      }
       if (stateDir != null) {
         stateDir.close();
       }
@@ -204,6 +215,7 @@ public final class ZygoteVerticle extends VerticleBase {
             pools.close();
           }
           launcher.shutdown(Duration.ofMillis(config.shutdownGraceMs()));
+          images.close();
           stateDir.close();
           return null;
         }));

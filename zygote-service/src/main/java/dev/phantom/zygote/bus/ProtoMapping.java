@@ -51,7 +51,7 @@ public final class ProtoMapping {
             new dev.phantom.zygote.core.ResourceLimits(nonNegative(l.getDefaultMemoryBytes()), clampInt(l.getDefaultPids()),
                 clampInt(l.getDefaultCpuMillicores()), nonNegative(l.getMaxFileSizeBytes()), clampInt(l.getMaxOpenFiles())),
             new dev.phantom.zygote.core.ResourceLimits(nonNegative(l.getMaxMemoryBytes()), clampInt(l.getMaxPids()),
-                clampInt(l.getMaxCpuMillicores()), 0, 0)));
+                clampInt(l.getMaxCpuMillicores()), 0, 0)), p.getImage());
   }
 
   /** uint64 values above Long.MAX_VALUE mean "unlimited" in practice. */

@@ -70,6 +70,7 @@ public final class ZygoteBusEndpoint {
   private java.util.function.IntSupplier sessions = () -> 0;
   private int maxSessions;
   private WarmPools pools;
+  private java.util.function.Function<SandboxProfile, Future<SandboxProfile>> images = Future::succeededFuture;
 
   /**
    * @param notReady why this node cannot spawn (bubblewrap missing), or empty
@@ -160,8 +161,7 @@ public final class ZygoteBusEndpoint {
       inFlight.decrementAndGet();
       return Future.failedFuture(PhantomException.invalidArgument("run " + request.getRunId() + " is already running on node " + nodeId));
     }
-    Future<RunResult> result = profile(request.getProfile()).compose(compiled -> {
-      SandboxProfile profile = ProtoMapping.profile(compiled);
+    Future<RunResult> result = sandboxProfile(request.getProfile()).compose(profile -> {
       RunSpec spec = ProtoMapping.run(request, profile, config.defaultTimeoutMs(), config.maxOutputBytes());
       String streamAddress = request.getStreamAddress();
       OutputSink sink = streamAddress.isEmpty() ? null : streamTo(streamAddress);
@@ -294,6 +294,16 @@ public final class ZygoteBusEndpoint {
       // Reader threads hand chunks to the event loop in order; the exit event is queued after them.
       context.runOnContext(v -> BusRpc.send(bus, address, event));
     };
+  }
+
+  /** Applied to every profile before it is used: materializes its image and mounts it as the root. */
+  public void useImages(java.util.function.Function<SandboxProfile, Future<SandboxProfile>> images) {
+    this.images = images;
+  }
+
+  /** The profile a sandbox of {@code name} runs with: compiled, its image (if any) mounted. */
+  public Future<SandboxProfile> sandboxProfile(String name) {
+    return profile(name).map(ProtoMapping::profile).compose(images);
   }
 
   /** The compiled profile, cached for {@code profileCacheMs}; failures (unknown profile) are not cached. */

@@ -75,6 +75,9 @@ public interface LibC {
 
   int getgid();
 
+  /** Flushes the filesystem holding {@code fd}: one call makes a whole batch of written files durable. */
+  int syncfs(int fd);
+
   int RLIMIT_FSIZE = 1;
   int RLIMIT_CORE = 4;
   int RLIMIT_NOFILE = 7;

@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param uid uid the command sees inside
  * @param gid gid the command sees inside
  * @param limits time and output limits
+ * @param image the image the sandbox's root comes from (a tag or a 64-hex manifest digest); empty: the
+ *     root is an empty tmpfs and only the mounts fill it. The zygote materializes it and adds its
+ *     top-level entries to {@code mounts} ({@link ImageRoot}) before anything is launched.
  */
 public record SandboxProfile(
     String name,
@@ -28,7 +31,8 @@ public record SandboxProfile(
     String cwd,
     int uid,
     int gid,
-    Limits limits) {
+    Limits limits,
+    String image) {
 
   /** Largest seccomp program the kernel accepts: BPF_MAXINSNS (4096) instructions of 8 bytes. */
   public static final int MAX_SECCOMP_BYTES = 4096 * 8;
@@ -42,6 +46,18 @@ public record SandboxProfile(
     hostname = hostname == null ? "" : hostname;
     cwd = cwd == null ? "" : cwd;
     Objects.requireNonNull(limits, "limits");
+    image = image == null ? "" : image;
+  }
+
+  /** A profile without an image. */
+  public SandboxProfile(String name, String digest, byte[] seccompBpf, List<Mount> mounts, Map<String, String> env,
+      String hostname, String cwd, int uid, int gid, Limits limits) {
+    this(name, digest, seccompBpf, mounts, env, hostname, cwd, uid, gid, limits, "");
+  }
+
+  /** The same profile with other mounts. */
+  public SandboxProfile withMounts(List<Mount> newMounts) {
+    return new SandboxProfile(name, digest, seccompBpf, newMounts, env, hostname, cwd, uid, gid, limits, image);
   }
 
   @Override

@@ -210,8 +210,8 @@ public final class WarmPools implements AutoCloseable {
         signal();
         return miss(profile.name(), "empty");
       }
-      if (!slot.profile().digest().equals(profile.digest())) {
-        slot.discard(); // the policy changed since the slot was made
+      if (!slot.profile().digest().equals(profile.digest()) || !slot.profile().mounts().equals(profile.mounts())) {
+        slot.discard(); // the policy changed since the slot was made, or its image tag moved
         continue;
       }
       if (!slot.agent().limits().equals(job.limits())) {

@@ -104,6 +104,7 @@ public final class SessionManager {
   private final ZygoteConfig config;
   private final SandboxLauncher launcher;
   private final Path sessionsDir;
+  private dev.phantom.zygote.image.NodeImages images;
   private final int[] chownTo;
   private final Function<String, Future<SandboxProfile>> profiles;
   private final InstantSource clock;
@@ -124,6 +125,14 @@ public final class SessionManager {
    *     else null
    * @param profiles compiled profiles by name (failures pass through as they are)
    */
+  /**
+   * The node's images, for sessions that start from a snapshot or an image; the profile's own image is
+   * already applied by the profile lookup.
+   */
+  public void useImages(dev.phantom.zygote.image.NodeImages images) {
+    this.images = images;
+  }
+
   public SessionManager(Vertx vertx, String nodeId, ZygoteConfig config, SandboxLauncher launcher, Path sessionsDir,
       int[] chownTo, Function<String, Future<SandboxProfile>> profiles, Optional<String> notReady,
       MeterRegistry meters, InstantSource clock, RandomGenerator random) {
@@ -244,8 +253,7 @@ public final class SessionManager {
     List<Mount> mounts = new ArrayList<>(session.profile.mounts());
     mounts.add(new Mount.ReadOnlyBind(dir.toString(), IO_TARGET, false));
     SandboxProfile p = session.profile;
-    SandboxProfile withAgent = new SandboxProfile(p.name(), p.digest(), p.seccompBpf(), mounts, p.env(), p.hostname(),
-        p.cwd(), p.uid(), p.gid(), p.limits());
+    SandboxProfile withAgent = p.withMounts(mounts);
     RunSpec spec = new RunSpec(session.runId, List.of("/usr/bin/sh", IO_TARGET + "/" + AGENT), new byte[0],
         session.env, session.times.maxLifetime().plusSeconds(30), Long.MAX_VALUE, session.limits, session.files,
         List.of(), "", session.workspaceBase);

@@ -103,6 +103,11 @@ public final class StateDir implements AutoCloseable {
     return dir.resolve("ws");
   }
 
+  /** The node's image cache (chunks, files, materialized trees; {@code dev.phantom.zygote.image}). */
+  public Path images() {
+    return dir.resolve("images");
+  }
+
   /** Where each session's control directory lives (bound read-only into its sandbox at /.phantom). */
   public Path sessions() {
     return dir.resolve("sessions");

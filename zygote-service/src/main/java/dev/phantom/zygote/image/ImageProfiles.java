@@ -1,0 +1,99 @@
+package dev.phantom.zygote.image;
+
+import dev.phantom.support.PhantomException;
+import dev.phantom.zygote.core.ImageRoot;
+import dev.phantom.zygote.core.SandboxProfile;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Gives a profile that names an image its root: resolves the tag (cached for {@code cacheMs}, like
+ * compiled profiles), materializes the manifest and adds the tree's top-level entries to the mounts
+ * ({@link ImageRoot}). A profile without an image passes unchanged. Failures name the image and the
+ * profile and keep the store's status (NOT_FOUND for an unknown tag or manifest).
+ */
+public final class ImageProfiles implements Function<SandboxProfile, Future<SandboxProfile>> {
+
+  private final NodeImages images;
+  private final Vertx vertx;
+  private final long cacheMs;
+  private final InstantSource clock;
+  private final Map<String, Resolved> tags = new ConcurrentHashMap<>();
+  /** Trees never change once built: their top level is read once. */
+  private final Map<Path, List<ImageRoot.TopEntry>> tops = new ConcurrentHashMap<>();
+
+  public ImageProfiles(NodeImages images, Vertx vertx, long cacheMs, InstantSource clock) {
+    this.images = images;
+    this.vertx = vertx;
+    this.cacheMs = cacheMs;
+    this.clock = clock;
+  }
+
+  private record Resolved(Future<String> manifest, long atMs) {}
+
+  @Override
+  public Future<SandboxProfile> apply(SandboxProfile profile) {
+    String image = profile.image();
+    if (image.isEmpty()) {
+      return Future.succeededFuture(profile);
+    }
+    return manifest(image)
+        .compose(hex -> images.materialize(hex, null))
+        .compose(tree -> top(tree).map(top -> profile.withMounts(ImageRoot.mounts(tree.toString(), top, profile.mounts()))))
+        .recover(failure -> {
+          PhantomException p = failure instanceof PhantomException e ? e : PhantomException.internal(String.valueOf(failure));
+          return Future.failedFuture(new PhantomException(p.status(), "image '" + image + "' of profile " + profile.name()
+              + ": " + p.getMessage()));
+        });
+  }
+
+  private Future<String> manifest(String image) {
+    if (image.length() == 64 && image.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+      return Future.succeededFuture(image);
+    }
+    long now = clock.millis();
+    Resolved cached = tags.get(image);
+    if (cached != null && now - cached.atMs() < cacheMs) {
+      return cached.manifest();
+    }
+    Resolved fresh = new Resolved(images.resolve(image), now);
+    tags.put(image, fresh);
+    fresh.manifest().onFailure(e -> tags.remove(image, fresh));
+    return fresh.manifest();
+  }
+
+  private Future<List<ImageRoot.TopEntry>> top(Path tree) {
+    List<ImageRoot.TopEntry> known = tops.get(tree);
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
+    return vertx.executeBlocking(() -> {
+      List<ImageRoot.TopEntry> out = new ArrayList<>();
+      try (var entries = Files.list(tree)) {
+        for (Path p : entries.toList()) {
+          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          String name = p.getFileName().toString();
+          out.add(a.isSymbolicLink() ? new ImageRoot.TopEntry(name, ImageRoot.TopEntry.Kind.SYMLINK, Files.readSymbolicLink(p).toString())
+              : new ImageRoot.TopEntry(name, a.isDirectory() ? ImageRoot.TopEntry.Kind.DIR : ImageRoot.TopEntry.Kind.FILE, ""));
+        }
+      } catch (IOException e) {
+        throw new PhantomException(GrpcStatus.INTERNAL, "cannot list image tree " + tree + ": " + e.getMessage());
+      }
+      List<ImageRoot.TopEntry> copy = List.copyOf(out);
+      tops.put(tree, copy);
+      return copy;
+    }, false);
+  }
+}

@@ -1,0 +1,195 @@
+package dev.phantom.zygote.image;
+
+import dev.phantom.store.core.Digest;
+import dev.phantom.store.core.Tree;
+import dev.phantom.support.PhantomException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Images on this node: manifests of the fragment store materialized as directory trees of hard links into
+ * the node cache ({@link NodeCache}), fetching from the store only what the cache lacks (delta sync).
+ *
+ * <p>Threads: callable from any thread; file work runs on a worker pool of its own, never on an event
+ * loop. Concurrent materializations of one tree share one build.
+ */
+public final class NodeImages implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(NodeImages.class.getName());
+  /** Worker threads for cache work; a tree build is one thread, these let two images build at once. */
+  static final int WORKERS = 2;
+  /** Rounds of fetching before a chunk that keeps arriving corrupt fails the materialization. */
+  static final int FETCH_ROUNDS = 3;
+
+  /** Host owner given to every entry of a tree. */
+  public record Owner(int uid, int gid) {}
+
+  private final NodeCache cache;
+  private final ImageSource source;
+  private final WorkerExecutor workers;
+  private final ImageCounters counters;
+  private final Timer buildTime;
+  private final Map<String, Future<Path>> building = new ConcurrentHashMap<>();
+
+  private NodeImages(NodeCache cache, ImageSource source, WorkerExecutor workers, ImageCounters counters,
+      MeterRegistry meters) {
+    this.cache = cache;
+    this.source = source;
+    this.workers = workers;
+    this.counters = counters;
+    this.buildTime = Timer.builder("phantom.zygote.image.build").description("Time to materialize an image tree on this node")
+        .register(meters);
+  }
+
+  /**
+   * Blocking: opens (creates) the node cache in {@code dir} and removes unfinished objects of an earlier run.
+   *
+   * @param root whether this process may give files to other owners (it runs as root)
+   */
+  public static NodeImages open(Vertx vertx, Path dir, ImageSource source, boolean root, MeterRegistry meters)
+      throws IOException {
+    ImageCounters counters = new ImageCounters();
+    NodeCache cache = NodeCache.open(dir, root, counters);
+    counters.register(meters);
+    return new NodeImages(cache, source, vertx.createSharedWorkerExecutor("phantom-images", WORKERS), counters, meters);
+  }
+
+  public ImageCounters counters() {
+    return counters;
+  }
+
+  /** Tag ("python-ml:latest") → manifest digest hex, asked of the store. */
+  public Future<String> resolve(String tag) {
+    return source.resolve(tag).map(Digest::hex);
+  }
+
+  /**
+   * Materializes the manifest (64 lowercase hex) as a directory tree of hard links into the file cache;
+   * owner null keeps the manifest's uid/gid, otherwise every entry gets that host uid/gid. Returns the
+   * tree's directory; never modify it. Fetches missing trees and chunks from the store.
+   */
+  public Future<Path> materialize(String manifestHex, Owner owner) {
+    Digest root;
+    try {
+      root = Digest.parse(manifestHex);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(PhantomException.invalidArgument("image manifest: " + e.getMessage()));
+    }
+    String name = owner == null ? root.hex() : root.hex() + "-" + owner.uid() + "-" + owner.gid();
+    Promise<Path> promise = Promise.promise();
+    Future<Path> running = building.putIfAbsent(name, promise.future());
+    if (running != null) {
+      return running;
+    }
+    long start = System.nanoTime();
+    blocking(() -> cache.hasTree(name)).compose(present -> {
+      if (present) {
+        counters.treesReused.incrementAndGet();
+        return Future.succeededFuture(cache.tree(name));
+      }
+      return source.manifest(root)
+          .compose(trees -> blocking(() -> ImagePlan.of(root, verified(root, trees), owner)))
+          .compose(plan -> fill(root, plan, 1))
+          .compose(plan -> blocking(() -> {
+            Path tree = cache.buildTree(name, plan);
+            counters.treesMaterialized.incrementAndGet();
+            buildTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            LOG.fine(() -> "image " + root.shortHex() + " materialized in " + tree);
+            return tree;
+          }));
+    }).onComplete(result -> {
+      building.remove(name, promise.future());
+      promise.handle(result);
+    });
+    return promise.future();
+  }
+
+  /** Brings every file of the plan into the cache, fetching the chunks they lack; corrupt ones again. */
+  private Future<ImagePlan> fill(Digest root, ImagePlan plan, int round) {
+    return blocking(() -> {
+      List<FileKey> missing = new ArrayList<>();
+      for (FileKey key : plan.files().values()) {
+        if (!cache.hasFile(key)) {
+          missing.add(key);
+        }
+      }
+      List<Digest> absent = new ArrayList<>();
+      for (Digest d : plan.chunks(missing)) {
+        if (!cache.hasChunk(d)) {
+          absent.add(d);
+        }
+      }
+      return new Missing(missing, absent);
+    }).compose(m -> fetch(m.chunks(), 0).compose(v -> blocking(() -> cache.writeFiles(m.files()))))
+        .compose(lacking -> {
+          if (lacking.isEmpty()) {
+            return Future.succeededFuture(plan);
+          }
+          if (round >= FETCH_ROUNDS) {
+            return Future.failedFuture(new PhantomException(GrpcStatus.DATA_LOSS, "image " + root.shortHex() + ": "
+                + lacking.size() + " chunks stayed missing or corrupt after " + round + " fetches, e.g. "
+                + lacking.iterator().next().hex()));
+          }
+          return fill(root, plan, round + 1);
+        });
+  }
+
+  private record Missing(List<FileKey> files, List<Digest> chunks) {}
+
+  /** Fetches chunks in batches of {@link ImageSource#MAX_CHUNKS_PER_CALL}, one batch at a time. */
+  private Future<Void> fetch(List<Digest> chunks, int from) {
+    if (from >= chunks.size()) {
+      return Future.succeededFuture();
+    }
+    List<Digest> batch = chunks.subList(from, Math.min(chunks.size(), from + ImageSource.MAX_CHUNKS_PER_CALL));
+    return source.chunks(batch).compose(data -> blocking(() -> {
+      cache.putChunks(batch, data);
+      counters.chunksFetched.addAndGet(batch.size());
+      counters.bytesFetched.addAndGet(data.stream().mapToLong(b -> b.length).sum());
+      return null;
+    })).compose(v -> fetch(chunks, from + batch.size()));
+  }
+
+  /** The tree nodes by digest, each checked: the store is trusted for availability, not for content. */
+  private static Map<Digest, Tree> verified(Digest root, List<byte[]> encoded) {
+    Map<Digest, Tree> trees = new HashMap<>();
+    for (byte[] bytes : encoded) {
+      try {
+        trees.put(Digest.of(bytes), Tree.decode(bytes));
+      } catch (IllegalArgumentException e) {
+        throw new PhantomException(GrpcStatus.DATA_LOSS, "image " + root.shortHex() + " has an invalid tree: " + e.getMessage());
+      }
+    }
+    if (!trees.containsKey(root)) {
+      throw new PhantomException(GrpcStatus.DATA_LOSS, "the store's manifest " + root.shortHex() + " lacks its root tree");
+    }
+    return trees;
+  }
+
+  private <T> Future<T> blocking(Callable<T> work) {
+    return workers.<T>executeBlocking(work, false).recover(failure -> Future.failedFuture(
+        failure instanceof PhantomException p ? p
+            : failure instanceof IllegalArgumentException e ? new PhantomException(GrpcStatus.DATA_LOSS, "image: " + e.getMessage())
+            : PhantomException.internal("image cache " + cache.dir() + ": " + failure)));
+  }
+
+  @Override
+  public void close() {
+    workers.close();
+  }
+}
