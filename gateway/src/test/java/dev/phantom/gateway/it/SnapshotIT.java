@@ -107,6 +107,55 @@ class SnapshotIT {
   }
 
   @Test
+  void forksStartAsTheSnapshotAndNeverSeeEachOthersWrites() {
+    Sandbox origin = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
+    String id;
+    try {
+      sh(origin, "mkdir -p src/empty && echo 'v1' > src/app.txt && chmod 0640 src/app.txt && ln -s src/app.txt link"
+          + " && head -c 200000 /dev/urandom > data.bin && md5sum data.bin > data.md5");
+      id = snapshot(origin).getSnapshotId();
+    } finally {
+      a.destroy(origin.getId());
+    }
+    Sandbox one = fork(id);
+    Sandbox two = fork(id);
+    try {
+      for (Sandbox fork : new Sandbox[] {one, two}) {
+        assertThat(sh(fork, "cat link; stat -c '%a %u' src/app.txt; test -d src/empty && echo empty-dir;"
+            + " readlink link; md5sum -c data.md5 >/dev/null && echo same-data"))
+            .isEqualTo("v1\n640 " + sh(fork, "id -u").strip() + "\nempty-dir\nsrc/app.txt\nsame-data\n");
+      }
+      sh(one, "echo 'v2 of one' > src/app.txt && echo new > only-in-one && rm data.bin && rmdir src/empty");
+      assertThat(sh(one, "cat src/app.txt; ls")).isEqualTo("v2 of one\ndata.md5\nlink\nonly-in-one\nsrc\n");
+      assertThat(sh(two, "cat src/app.txt; ls; test -d src/empty && echo empty-dir"))
+          .isEqualTo("v1\ndata.bin\ndata.md5\nlink\nsrc\nempty-dir\n");
+      Sandbox three = fork(id);
+      try {
+        assertThat(sh(three, "cat src/app.txt; ls")).isEqualTo("v1\ndata.bin\ndata.md5\nlink\nsrc\n");
+      } finally {
+        a.destroy(three.getId());
+      }
+      // A fork's own snapshot holds its changes.
+      String ofOne = snapshot(one).getSnapshotId();
+      Sandbox four = fork(ofOne);
+      try {
+        assertThat(sh(four, "cat src/app.txt; ls")).isEqualTo("v2 of one\ndata.md5\nlink\nonly-in-one\nsrc\n");
+      } finally {
+        a.destroy(four.getId());
+      }
+    } finally {
+      a.destroy(one.getId());
+      a.destroy(two.getId());
+    }
+    assertThat(dev.phantom.zygote.workspace.Workspaces.mountsUnder(state)).as("mounts left under the state dir")
+        .isEmpty();
+  }
+
+  static Sandbox fork(String snapshotId) {
+    return a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").setFromSnapshot(snapshotId).build());
+  }
+
+  @Test
   void badInputGetsTheRightStatus() {
     Sandbox box = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
     a.destroy(box.getId());
