@@ -19,9 +19,15 @@ import dev.phantom.support.PhantomException;
 import dev.phantom.support.testing.SandboxHost;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,6 +157,102 @@ class SnapshotIT {
         .isEmpty();
   }
 
+  @Test
+  void restMcpAndTheCliSnapshotAndFork() throws Exception {
+    Sandbox box = a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").build());
+    List<String> made = new ArrayList<>(List.of(box.getId()));
+    try {
+      sh(box, "echo from-origin > note.txt");
+      // REST
+      HttpResponse<String> taken = rest("POST", "/sandboxes/" + box.getId() + "/snapshot", null);
+      assertThat(taken.statusCode()).as(taken.body()).isEqualTo(200);
+      String id = new JsonObject(taken.body()).getString("snapshotId");
+      assertThat(id).matches("[0-9a-f]{64}");
+      HttpResponse<String> forked = rest("POST", "/sandboxes", new JsonObject().put("profile", "minimal")
+          .put("fromSnapshot", id).encode());
+      assertThat(forked.statusCode()).as(forked.body()).isEqualTo(200);
+      String restFork = new JsonObject(forked.body()).getString("id");
+      made.add(restFork);
+      assertThat(sh(restFork, "cat note.txt"))
+          .isEqualTo("from-origin\n");
+      assertThat(rest("POST", "/sandboxes", new JsonObject().put("profile", "minimal").put("fromSnapshot", "xyz")
+          .encode()).statusCode()).isEqualTo(400);
+      assertThat(rest("DELETE", "/snapshots/" + NO_SUCH, null).statusCode()).isEqualTo(404);
+      assertThat(rest("POST", "/sandboxes/" + box.getNodeId() + "." + "b".repeat(26) + "/snapshot", null)
+          .statusCode()).isEqualTo(404);
+
+      // MCP over HTTP, as the same key
+      String session = mcp(null, new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "initialize")
+          .put("params", new JsonObject().put("protocolVersion", "2025-06-18").put("capabilities", new JsonObject())
+              .put("clientInfo", new JsonObject().put("name", "it").put("version", "1")))).headers()
+          .firstValue("Mcp-Session-Id").orElseThrow();
+      mcp(session, new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/initialized"));
+      JsonObject snap = tool(session, 2, "snapshot_sandbox", new JsonObject().put("sandbox_id", box.getId()));
+      assertThat(snap.getString("snapshot_id")).isEqualTo(id);
+      String mcpFork = tool(session, 3, "create_sandbox", new JsonObject().put("from_snapshot", id))
+          .getString("sandbox_id");
+      made.add(mcpFork);
+      assertThat(tool(session, 4, "execute_command", new JsonObject().put("sandbox_id", mcpFork)
+          .put("command", "cat note.txt")).getString("stdout")).isEqualTo("from-origin\n");
+
+      // CLI
+      Map<String, String> env = Map.of("PHANTOM_GATEWAY", "127.0.0.1:" + mesh.grpcPort, "PHANTOM_API_KEY", SessionIT.KEY_A);
+      try (LauncherProcess cli = LauncherProcess.start(CLI_HOME, env, "snapshot", box.getId())) {
+        assertThat(cli.waitFor(LIMIT)).as("stderr: %s", cli.stderr).isZero();
+        assertThat(cli.stdout).containsExactly(id);
+      }
+      try (LauncherProcess cli = LauncherProcess.start(CLI_HOME, env, "create", "--profile", "minimal",
+          "--from-snapshot", id)) {
+        assertThat(cli.waitFor(LIMIT)).as("stderr: %s", cli.stderr).isZero();
+        made.add(cli.stdout.getFirst());
+        assertThat(sh(cli.stdout.getFirst(), "cat note.txt")).isEqualTo("from-origin\n");
+      }
+      try (LauncherProcess cli = LauncherProcess.start(CLI_HOME, env, "snapshot", box.getNodeId() + "." + "c".repeat(26))) {
+        assertThat(cli.waitFor(LIMIT)).isEqualTo(125);
+        assertThat(cli.stderr).singleElement().asString().startsWith("phantom: NOT_FOUND");
+      }
+      try (LauncherProcess cli = LauncherProcess.start(CLI_HOME, env, "snapshot", "--delete", id)) {
+        assertThat(cli.waitFor(LIMIT)).as("stderr: %s", cli.stderr).isZero();
+      }
+      assertThat(rest("DELETE", "/snapshots/" + id, null).statusCode()).as("deleted by the CLI").isEqualTo(404);
+    } finally {
+      made.forEach(a::destroy);
+    }
+  }
+
+  private static final Path CLI_HOME = LauncherProcess.HOME.resolveSibling("phantom-home-snapshot");
+  private static final java.time.Duration LIMIT = java.time.Duration.ofSeconds(60);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static HttpResponse<String> rest(String method, String path, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.httpPort + "/api/v2" + path))
+        .header("authorization", "Bearer " + SessionIT.KEY_A).header("content-type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> mcp(String session, JsonObject message) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.httpPort + "/mcp"))
+        .timeout(java.time.Duration.ofSeconds(60)).header("authorization", "Bearer " + SessionIT.KEY_A)
+        .header("Accept", "application/json, text/event-stream").header("Content-Type", "application/json")
+        .header("MCP-Protocol-Version", "2025-06-18");
+    if (session != null) {
+      request.header("Mcp-Session-Id", session);
+    }
+    return HTTP.send(request.POST(HttpRequest.BodyPublishers.ofString(message.encode())).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A tool's structured result; fails on a protocol or tool error. */
+  private static JsonObject tool(String session, int id, String name, JsonObject arguments) throws Exception {
+    HttpResponse<String> response = mcp(session, new JsonObject().put("jsonrpc", "2.0").put("id", id)
+        .put("method", "tools/call").put("params", new JsonObject().put("name", name).put("arguments", arguments)));
+    JsonObject result = new JsonObject(response.body()).getJsonObject("result");
+    assertThat(result).as(response.body()).isNotNull();
+    assertThat(result.getBoolean("isError")).as(response.body()).isFalse();
+    return result.getJsonObject("structuredContent");
+  }
+
   static Sandbox fork(String snapshotId) {
     return a.create(CreateSandboxRequest.newBuilder().setProfile("minimal").setFromSnapshot(snapshotId).build());
   }
@@ -210,7 +312,11 @@ class SnapshotIT {
   }
 
   static String sh(Sandbox box, String script) {
-    SessionIT.Exec run = a.exec(box.getId(), "sh", "-c", script);
+    return sh(box.getId(), script);
+  }
+
+  static String sh(String sandboxId, String script) {
+    SessionIT.Exec run = a.exec(sandboxId, "sh", "-c", script);
     assertThat(run.result().getExitCode()).as(run.stderr()).isZero();
     return run.stdout();
   }
