@@ -41,6 +41,11 @@ public final class WorkspaceSnapshotter {
 
   /** Chunks gathered before the store is asked about them: a few MiB per request, bounded memory. */
   static final int BATCH_BYTES = 4 << 20;
+  /**
+   * Batches asked about and uploaded at once: the store writes each chunk durably (an fsync each) on its
+   * worker pool, so several batches in flight keep its disk busy while this thread cuts and hashes.
+   */
+  static final int IN_FLIGHT = 4;
   /** Skipped entries listed in the result; beyond this only the count grows. */
   static final int MAX_SKIPPED_LISTED = 32;
 
@@ -56,10 +61,11 @@ public final class WorkspaceSnapshotter {
   private final Set<Digest> seen = new HashSet<>();
   private final List<SnapshotStore.Chunk> pending = new ArrayList<>();
   private final List<String> skipped = new ArrayList<>();
+  private final java.util.ArrayDeque<Future<Void>> inFlight = new java.util.ArrayDeque<>();
+  private final java.util.concurrent.atomic.AtomicLong newChunks = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong uploadedBytes = new java.util.concurrent.atomic.AtomicLong();
   private long pendingBytes;
   private long chunks;
-  private long newChunks;
-  private long uploadedBytes;
   private int skippedCount;
 
   public WorkspaceSnapshotter(SnapshotStore store, ChunkingParams chunking) {
@@ -73,6 +79,9 @@ public final class WorkspaceSnapshotter {
     long start = System.nanoTime();
     walk(dir);
     flush();
+    while (!inFlight.isEmpty()) {
+      await(inFlight.removeFirst());
+    }
     List<byte[]> trees = new ArrayList<>();
     Digest root = builder.build((digest, encoded) -> trees.add(encoded));
     await(store.putManifest(root, trees));
@@ -81,7 +90,8 @@ public final class WorkspaceSnapshotter {
     if (skippedCount > listed.size()) {
       listed.add("... and " + (skippedCount - listed.size()) + " more");
     }
-    return new SnapshotResult(root, builder.files(), builder.bytes(), uploadedBytes, newChunks, chunks - newChunks,
+    return new SnapshotResult(root, builder.files(), builder.bytes(), uploadedBytes.get(), newChunks.get(),
+        chunks - newChunks.get(),
         (System.nanoTime() - start) / 1_000_000, listed);
   }
 
@@ -199,25 +209,33 @@ public final class WorkspaceSnapshotter {
     return new Entry.ChunkRef(digest, len);
   }
 
-  /** Asks the store which pending chunks it has and uploads the others. */
+  /** Asks the store which pending chunks it has and uploads the others, with at most {@link #IN_FLIGHT} batches out. */
   private void flush() {
     if (pending.isEmpty()) {
       return;
     }
-    List<Boolean> present = await(store.has(pending.stream().map(SnapshotStore.Chunk::digest).toList()));
-    List<SnapshotStore.Chunk> missing = new ArrayList<>();
-    for (int i = 0; i < pending.size(); i++) {
-      if (!present.get(i)) {
-        missing.add(pending.get(i));
-        uploadedBytes += pending.get(i).data().length;
-      }
-    }
-    if (!missing.isEmpty()) {
-      await(store.put(missing));
-      newChunks += missing.size();
-    }
+    List<SnapshotStore.Chunk> batch = List.copyOf(pending);
     pending.clear();
     pendingBytes = 0;
+    if (inFlight.size() >= IN_FLIGHT) {
+      await(inFlight.removeFirst());
+    }
+    inFlight.addLast(store.has(batch.stream().map(SnapshotStore.Chunk::digest).toList()).compose(present -> {
+      List<SnapshotStore.Chunk> missing = new ArrayList<>();
+      for (int i = 0; i < batch.size(); i++) {
+        if (!present.get(i)) {
+          missing.add(batch.get(i));
+        }
+      }
+      if (missing.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return store.put(missing).map(written -> {
+        newChunks.addAndGet(missing.size());
+        missing.forEach(c -> uploadedBytes.addAndGet(c.data().length));
+        return null;
+      });
+    }));
   }
 
   private static <T> T await(Future<T> future) {
