@@ -39,6 +39,8 @@ final class FakeSandboxOperations implements SandboxOperations {
       request -> Future.succeededFuture(Sandbox.newBuilder().setId("node-1.abcdefghijklmnopqrstuvwxyz")
           .setProfile(request.getProfile()).build());
   volatile Function<String, Future<Void>> onDestroy = id -> Future.succeededFuture();
+  volatile Function<String, Future<dev.phantom.api.v1.Snapshot>> onSnapshot =
+      id -> Future.failedFuture(dev.phantom.support.PhantomException.notFound("no sandbox " + id));
   volatile Function<ExecStart, Future<RunResult>> onExec = start -> Future.succeededFuture(RunResult.getDefaultInstance());
   volatile Function<WriteFilesRequest, Future<Void>> onWrite = request -> Future.succeededFuture();
   volatile Function<ReadFileRequest, Future<ByteString>> onRead = request -> Future.succeededFuture(ByteString.EMPTY);
@@ -91,7 +93,7 @@ final class FakeSandboxOperations implements SandboxOperations {
 
   @Override
   public Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId) {
-    return Future.failedFuture(dev.phantom.support.PhantomException.notFound("no sandbox " + sandboxId));
+    return onSnapshot.apply(sandboxId);
   }
 
   @Override
