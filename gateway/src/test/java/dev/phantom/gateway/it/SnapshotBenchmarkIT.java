@@ -91,6 +91,7 @@ class SnapshotBenchmarkIT {
       made.forEach(a::destroy);
       mesh.close();
       dev.phantom.zygote.workspace.Workspaces.deleteTree(dir);
+      dev.phantom.zygote.workspace.Workspaces.deleteTree(SnapshotIT.state);
     }
   }
 

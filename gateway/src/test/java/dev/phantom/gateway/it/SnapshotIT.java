@@ -42,7 +42,8 @@ class SnapshotIT {
   static final String NO_SUCH = "0".repeat(64);
   private static EmbeddedMesh mesh;
   private static Path dir;
-  private static Path state;
+  /** The zygote's state directory of the last {@link #meshConfig}. */
+  static Path state;
   static SessionIT.Client a;
   static SessionIT.Client b;
 
