@@ -136,7 +136,8 @@ public final class PolicyBusEndpoint {
         .setDescription(p.description())
         .setCwd(p.cwd())
         .setUid(p.uid())
-        .setGid(p.gid());
+        .setGid(p.gid())
+        .setImage(p.image());
     if (entry != null) {
       out.addAllWarnings(entry.warnings()).setExtends(entry.parent() == null ? "" : entry.parent());
     }

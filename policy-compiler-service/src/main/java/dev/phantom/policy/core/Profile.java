@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  * @param env the whole environment (the sandbox starts from an empty one), in source order
  * @param uid user id inside the sandbox
  * @param gid group id inside the sandbox
+ * @param image the fragment-store image the sandbox's root comes from: a tag ({@code name[:version]}) or a
+ *     manifest digest (64 lowercase hex digits); empty for none (the root holds only the mounts)
  */
 public record Profile(
     String name,
@@ -27,9 +29,17 @@ public record Profile(
     int uid,
     int gid,
     Limits limits,
-    SeccompPolicy seccomp) {
+    SeccompPolicy seccomp,
+    String image) {
 
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  /**
+   * An image reference: a store tag (the store's TagName rules, docs/fragment-store.md "Tags": a name of
+   * {@code [a-z0-9][a-z0-9._-]*}, an optional version of {@code [A-Za-z0-9_][A-Za-z0-9._-]*}, each at most
+   * 128 characters) or a manifest digest. Kept here rather than shared: services share only proto.
+   */
+  public static final Pattern IMAGE = Pattern.compile(
+      "[0-9a-f]{64}|[a-z0-9][a-z0-9._-]{0,127}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?");
 
   public Profile {
     Objects.requireNonNull(name, "name");
@@ -53,5 +63,15 @@ public record Profile(
     }
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(seccomp, "seccomp");
+    image = image == null ? "" : image;
+    if (!image.isEmpty() && !IMAGE.matcher(image).matches()) {
+      throw new IllegalArgumentException("image '" + image + "' is neither a tag (name[:version]) nor a 64-hex digest");
+    }
+  }
+
+  /** A profile without an image. */
+  public Profile(String name, String description, List<MountSpec> mounts, NetworkMode network, Map<String, String> env,
+      String hostname, String cwd, int uid, int gid, Limits limits, SeccompPolicy seccomp) {
+    this(name, description, mounts, network, env, hostname, cwd, uid, gid, limits, seccomp, "");
   }
 }

@@ -32,6 +32,9 @@ public final class ProfileDigest {
   public static String canonical(Profile p) {
     StringBuilder out = new StringBuilder();
     line(out, "name", q(p.name()));
+    if (!p.image().isEmpty()) {
+      line(out, "image", q(p.image())); // only when set: digests of profiles without an image stay as they were
+    }
     line(out, "description", q(p.description()));
     for (MountSpec m : p.mounts()) {
       line(out, "mount", m.kind().spelling() + " " + q(m.source()) + " " + q(m.target())

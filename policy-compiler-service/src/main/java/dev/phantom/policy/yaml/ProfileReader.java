@@ -146,6 +146,7 @@ public final class ProfileReader {
     }
     Node unsafeNode = f.optional("unsafe");
     Boolean unsafe = unsafeNode == null ? Boolean.FALSE : bool(unsafeNode, "unsafe");
+    String image = image(f.optional("image"));
     List<MountSpec> mounts = mounts(f.required("mounts"));
     NetworkMode network = network(f.required("network"));
     Map<String, String> env = env(f.optional("env"));
@@ -160,7 +161,20 @@ public final class ProfileReader {
       return null;
     }
     return build(root, "", () -> new Profile(
-        name, description, mounts, network, env, hostname, cwd, uid, gid, limits, seccomp));
+        name, description, mounts, network, env, hostname, cwd, uid, gid, limits, seccomp, image));
+  }
+
+  /** {@code image: python-ml:latest} or a 64-hex manifest digest; absent means none. */
+  private String image(Node node) {
+    if (node == null) {
+      return "";
+    }
+    String image = string(node, "image");
+    if (image != null && !Profile.IMAGE.matcher(image).matches()) {
+      problem(node, "image", "'" + image + "' is neither a tag (name[:version], lowercase name) nor a manifest"
+          + " digest (64 lowercase hex digits)");
+    }
+    return image == null ? "" : image;
   }
 
   private List<MountSpec> mounts(Node node) {

@@ -75,6 +75,21 @@ class ProfileReaderTest {
   }
 
   @Test
+  void readsAnImageAsATagOrADigestAndRefusesAnythingElseWithItsPosition() {
+    assertThat(ProfileReader.read("dir/tiny.yaml", VALID, "tiny").image()).isEmpty();
+    assertThat(ProfileReader.read("dir/tiny.yaml", "image: python-ml:latest\n" + VALID, "tiny").image())
+        .isEqualTo("python-ml:latest");
+    assertThat(ProfileReader.read("dir/tiny.yaml", "image: base\n" + VALID, "tiny").image()).isEqualTo("base");
+    String digest = "0123456789abcdef".repeat(4);
+    assertThat(ProfileReader.read("dir/tiny.yaml", "image: \"" + digest + "\"\n" + VALID, "tiny").image()).isEqualTo(digest);
+    assertThat(problems("image: Python:latest\n" + VALID)).containsExactly("dir/tiny.yaml:1:8: image: 'Python:latest' is"
+        + " neither a tag (name[:version], lowercase name) nor a manifest digest (64 lowercase hex digits)");
+    assertThat(problems("image: a b\n" + VALID)).singleElement().asString().startsWith("dir/tiny.yaml:1:8: image: 'a b'");
+    assertThat(problems("image: [x]\n" + VALID)).singleElement().asString()
+        .startsWith("dir/tiny.yaml:1:8: image: expected a string");
+  }
+
+  @Test
   void readsAWorkspaceMount() {
     Profile p = ProfileReader.read("dir/tiny.yaml",
         VALID.replace("  - {kind: tmpfs", "  - {kind: workspace, target: /workspace, size: 64MiB}\n  - {kind: tmpfs"),
@@ -205,7 +220,7 @@ class ProfileReaderTest {
   void unknownFieldNamesFileLineAndField() {
     assertThat(problems(VALID.replace("hostname: sandbox", "hostname: sandbox\nhostnmae: x")))
         .containsExactly("dir/tiny.yaml:8:1: hostnmae: unknown field; did you mean 'hostname'? (expected one of: "
-            + "name, description, extends, unsafe, mounts, network, env, hostname, cwd, uid, gid, limits, seccomp)");
+            + "name, description, extends, unsafe, image, mounts, network, env, hostname, cwd, uid, gid, limits, seccomp)");
   }
 
   @Test

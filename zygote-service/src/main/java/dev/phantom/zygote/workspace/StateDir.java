@@ -72,7 +72,7 @@ public final class StateDir implements AutoCloseable {
       // As root, bubblewrap runs as another user (not root, not the owner). Profiles without a workspace
       // still work, so this warns rather than refusing to start.
       unreachableBySandboxUser(dir).ifPresent(problem -> java.util.logging.Logger.getLogger(StateDir.class.getName())
-          .warning(problem + "; sandboxes with a workspace or a session will fail to start"));
+          .warning(problem + "; sandboxes with a workspace, a session or an image will fail to start"));
     }
     FileChannel channel = FileChannel.open(dir.resolve("zygote.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
