@@ -107,6 +107,11 @@ public final class CoordinatorOperations implements SandboxOperations {
   }
 
   @Override
+  public Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId) {
+    return sessions.snapshot(owner, sandboxId);
+  }
+
+  @Override
   public Future<RunResult> exec(ExecStart start) {
     if (start.getArgvCount() == 0) {
       return Future.failedFuture(PhantomException.invalidArgument("argv must not be empty"));

@@ -44,6 +44,9 @@ public interface SandboxOperations {
 
   Future<Void> destroySandbox(String sandboxId);
 
+  /** Stores the sandbox's workspace in the fragment store; the snapshot's id forks it (CreateSandbox.from_snapshot). */
+  Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId);
+
   /**
    * Runs a command in a sandbox with no standard input and waits for it to end; the result carries its
    * collected output (at most {@link #MAX_EXEC_OUTPUT_BYTES} of each stream, flagged truncated past it).

@@ -82,6 +82,12 @@ public final class ZygoteVerticle extends VerticleBase {
       sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
           endpoint::sandboxProfile, notReady, service.meters(), InstantSource.system(),
           new java.security.SecureRandom());
+      // Snapshots go to whichever store node serves phantom.store.*; restores come from this node's image
+      // cache, owned by the sandbox user so that a fork may change what it restored.
+      NodeImages.Owner snapshotOwner = chownTo == null ? null : new NodeImages.Owner(chownTo[0], chownTo[1]);
+      sessions.enableSnapshots(new dev.phantom.zygote.snapshot.Snapshots(vertx,
+          new dev.phantom.zygote.snapshot.BusSnapshotStore(vertx.eventBus()),
+          hex -> images.materialize(hex, snapshotOwner)));
       endpoint.countSessions(sessions::live, config.maxSessions());
       sessions.useImages(images);
       pools = new WarmPools(launcher, name -> endpoint.sandboxProfile(name).toCompletionStage(),

@@ -30,6 +30,10 @@ final class CreateCommand extends SessionCommand {
   @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Environment for every exec in it.")
   Map<String, String> env = new LinkedHashMap<>();
 
+  @Option(names = "--from-snapshot", paramLabel = "SNAPSHOT",
+      description = "Start /workspace as this snapshot (from 'phantom snapshot'); its changes stay its own.")
+  String fromSnapshot;
+
   @Option(names = "--json", description = "Print the sandbox as JSON.")
   boolean json;
 
@@ -37,6 +41,9 @@ final class CreateCommand extends SessionCommand {
   int call(SandboxClient client) {
     CreateSandboxRequest.Builder request = CreateSandboxRequest.newBuilder()
         .setProfile(profile).putAllLabels(labels).putAllEnv(env);
+    if (fromSnapshot != null) {
+      request.setFromSnapshot(fromSnapshot);
+    }
     if (ttl != null) {
       request.setIdleTimeout(proto(duration(ttl, "--ttl")));
     }

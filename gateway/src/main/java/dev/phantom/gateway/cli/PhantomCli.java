@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     footer = {"", "The launcher also runs: phantom loadtest (load generator, docs/loadtest.md), phantom test (the build's tests)."},
     subcommands = {UpCommand.class, NodeCommand.class, RunCommand.class, CreateCommand.class, ExecCommand.class,
         CpCommand.class, LsCommand.class, RmCommand.class, ListCommand.class, DestroyCommand.class, McpCommand.class,
-        KeysCommand.class, ProfileCommand.class, MonitorCommand.class, ImageCommand.class})
+        KeysCommand.class, ProfileCommand.class, MonitorCommand.class, ImageCommand.class, SnapshotCommand.class})
 public final class PhantomCli {
 
   /** Exit code when phantom itself failed (bad input, unreachable service), as docker run uses it. */

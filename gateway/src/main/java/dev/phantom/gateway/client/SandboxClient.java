@@ -134,6 +134,17 @@ public final class SandboxClient implements SandboxOperations {
         .mapEmpty();
   }
 
+  @Override
+  public Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId) {
+    return unary(SandboxApiGrpcClient.SnapshotSandbox,
+        dev.phantom.api.v1.SnapshotSandboxRequest.newBuilder().setSandboxId(sandboxId).build());
+  }
+
+  public Future<Void> deleteSnapshot(String snapshotId) {
+    return unary(SandboxApiGrpcClient.DeleteSnapshot,
+        dev.phantom.api.v1.DeleteSnapshotRequest.newBuilder().setSnapshotId(snapshotId).build()).mapEmpty();
+  }
+
   /** Exec with no standard input: the start message, then the half-close; output is gathered until the exit. */
   @Override
   public Future<RunResult> exec(ExecStart start) {

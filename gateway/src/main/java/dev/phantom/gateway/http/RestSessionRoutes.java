@@ -95,6 +95,9 @@ public final class RestSessionRoutes {
     router.post(ONE + "/keepalive").handler(ctx -> unary(ctx, "KeepAlive", (owner, id) -> call(id,
         SessionCall.newBuilder().setOwner(owner).setKeepAlive(KeepAliveRequest.newBuilder().setSandboxId(id)))
         .map(SessionReply::getSandbox)));
+    router.post(ONE + "/snapshot").handler(ctx -> unary(ctx, "SnapshotSandbox", sessions::snapshot));
+    router.delete(RestRoutes.PREFIX + "/snapshots/:id").handler(ctx -> unary(ctx, "DeleteSnapshot",
+        (owner, id) -> sessions.deleteSnapshot(owner, id).map(dev.phantom.api.v1.DeleteSnapshotResponse.getDefaultInstance())));
     router.put(ONE + "/files").handler(ctx -> unary(ctx, "WriteFiles", (owner, id) -> {
       WriteFilesRequest request = parse(ctx, WriteFilesRequest.newBuilder());
       return call(id, SessionCall.newBuilder().setOwner(owner).setWriteFiles(request.toBuilder().setSandboxId(id)))

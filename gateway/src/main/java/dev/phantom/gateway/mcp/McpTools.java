@@ -36,6 +36,7 @@ final class McpTools {
   static final String READ_FILE = "read_file";
   static final String LIST_FILES = "list_files";
   static final String DESTROY_SANDBOX = "destroy_sandbox";
+  static final String SNAPSHOT_SANDBOX = "snapshot_sandbox";
   static final String DEFAULT_PROFILE = "minimal";
 
   private final SandboxOperations operations;
@@ -46,7 +47,7 @@ final class McpTools {
 
   List<String> names() {
     return List.of(RUN_CODE, RUN_COMMAND, LIST_PROFILES, CREATE_SANDBOX, EXECUTE_COMMAND, WRITE_FILE, READ_FILE,
-        LIST_FILES, DESTROY_SANDBOX);
+        LIST_FILES, DESTROY_SANDBOX, SNAPSHOT_SANDBOX);
   }
 
   boolean has(String name) {
@@ -95,7 +96,9 @@ final class McpTools {
             .put("profile", string("Sandbox profile (see list_profiles); default " + DEFAULT_PROFILE
                 + ". python-dev has Python."))
             .put("ttl_seconds", new JsonObject().put("type", "number").put("exclusiveMinimum", 0)
-                .put("description", "Destroyed after this many seconds without a call naming it; default 600."))),
+                .put("description", "Destroyed after this many seconds without a call naming it; default 600."))
+            .put("from_snapshot", string("A snapshot_id from snapshot_sandbox: the new sandbox's /workspace starts "
+                + "as that snapshot; its changes are its own."))),
         false, false);
     JsonObject executeCommand = tool(EXECUTE_COMMAND, "Execute a command",
         "Runs a shell command line (sh -c) and returns its exit code, stdout and stderr. With sandbox_id it runs "
@@ -133,7 +136,14 @@ final class McpTools {
         "Destroys a sandbox: kills its processes and deletes its files. Its sandbox_id is invalid afterwards.",
         object(new JsonObject().put("sandbox_id", string("A sandbox from create_sandbox.")), "sandbox_id"),
         false, true);
+    JsonObject snapshotSandbox = tool(SNAPSHOT_SANDBOX, "Snapshot a sandbox's workspace",
+        "Saves the sandbox's /workspace (its processes paused meanwhile) and returns a snapshot_id. Pass it as "
+            + "from_snapshot to create_sandbox to start any number of sandboxes from that state, e.g. to try "
+            + "several approaches in parallel from one prepared workspace.",
+        object(new JsonObject().put("sandbox_id", string("A sandbox from create_sandbox.")), "sandbox_id"),
+        false, false);
     if (structured) {
+      snapshotSandbox.put("outputSchema", ToolResults.SNAPSHOT_OUTPUT_SCHEMA.copy());
       runCode.put("outputSchema", ToolResults.RUN_OUTPUT_SCHEMA.copy());
       runCommand.put("outputSchema", ToolResults.RUN_OUTPUT_SCHEMA.copy());
       listProfiles.put("outputSchema", ToolResults.PROFILES_OUTPUT_SCHEMA.copy());
@@ -145,7 +155,7 @@ final class McpTools {
       destroySandbox.put("outputSchema", ToolResults.DESTROY_OUTPUT_SCHEMA.copy());
     }
     return new JsonArray().add(runCode).add(runCommand).add(listProfiles).add(createSandbox).add(executeCommand)
-        .add(writeFile).add(readFile).add(listFiles).add(destroySandbox);
+        .add(writeFile).add(readFile).add(listFiles).add(destroySandbox).add(snapshotSandbox);
   }
 
   /**
@@ -200,6 +210,11 @@ final class McpTools {
           yield Future.<Void>succeededFuture().compose(v -> operations.destroySandbox(sandboxId))
               .map(done -> ToolResults.destroyed(sandboxId, structured));
         }
+        case SNAPSHOT_SANDBOX -> {
+          String sandboxId = new Arguments(SNAPSHOT_SANDBOX, arguments, List.of("sandbox_id")).requiredString("sandbox_id");
+          yield Future.<Void>succeededFuture().compose(v -> operations.snapshotSandbox(sandboxId))
+              .map(snapshot -> ToolResults.snapshot(sandboxId, snapshot, structured));
+        }
         default -> throw new IllegalArgumentException("unknown tool " + name);
       };
     } catch (PhantomException e) {
@@ -242,9 +257,10 @@ final class McpTools {
   }
 
   static CreateSandboxRequest createSandboxRequest(JsonObject arguments) {
-    Arguments args = new Arguments(CREATE_SANDBOX, arguments, List.of("profile", "ttl_seconds"));
+    Arguments args = new Arguments(CREATE_SANDBOX, arguments, List.of("profile", "ttl_seconds", "from_snapshot"));
     CreateSandboxRequest.Builder request = CreateSandboxRequest.newBuilder()
-        .setProfile(args.optionalString("profile", DEFAULT_PROFILE));
+        .setProfile(args.optionalString("profile", DEFAULT_PROFILE))
+        .setFromSnapshot(args.optionalString("from_snapshot", ""));
     args.seconds("ttl_seconds").ifPresent(request::setIdleTimeout);
     return request.build();
   }

@@ -113,6 +113,18 @@ final class ToolResults {
           .put("destroyed", new JsonObject().put("type", "boolean")))
       .put("required", strings("sandbox_id", "destroyed"));
 
+  static final JsonObject SNAPSHOT_OUTPUT_SCHEMA = new JsonObject()
+      .put("type", "object")
+      .put("properties", new JsonObject()
+          .put("sandbox_id", new JsonObject().put("type", "string"))
+          .put("snapshot_id", new JsonObject().put("type", "string"))
+          .put("files", new JsonObject().put("type", "integer"))
+          .put("logical_bytes", new JsonObject().put("type", "integer"))
+          .put("uploaded_bytes", new JsonObject().put("type", "integer")
+              .put("description", "bytes new to the store; the rest was already there"))
+          .put("skipped", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))))
+      .put("required", strings("sandbox_id", "snapshot_id"));
+
   /** The most of each output stream a result carries, in characters. */
   static final int MAX_STREAM_CHARS = 64 * 1024;
 
@@ -239,6 +251,20 @@ final class ToolResults {
   static JsonObject destroyed(String sandboxId, boolean structured) {
     return result("Destroyed sandbox " + sandboxId + ".",
         structured ? new JsonObject().put("sandbox_id", sandboxId).put("destroyed", true) : null);
+  }
+
+  static JsonObject snapshot(String sandboxId, dev.phantom.api.v1.Snapshot snapshot, boolean structured) {
+    StringBuilder text = new StringBuilder("Snapshot ").append(snapshot.getSnapshotId()).append(" of sandbox ")
+        .append(sandboxId).append(": ").append(snapshot.getFiles()).append(" files, ")
+        .append(snapshot.getLogicalBytes()).append(" bytes (").append(snapshot.getUploadedBytes())
+        .append(" new). Pass it as from_snapshot to create_sandbox.");
+    if (snapshot.getSkippedCount() > 0) {
+      text.append(" Left out: ").append(String.join("; ", snapshot.getSkippedList())).append('.');
+    }
+    return result(text.toString(), structured ? new JsonObject().put("sandbox_id", sandboxId)
+        .put("snapshot_id", snapshot.getSnapshotId()).put("files", snapshot.getFiles())
+        .put("logical_bytes", snapshot.getLogicalBytes()).put("uploaded_bytes", snapshot.getUploadedBytes())
+        .put("skipped", new JsonArray(snapshot.getSkippedList())) : null);
   }
 
   private static String fileType(FileType type) {

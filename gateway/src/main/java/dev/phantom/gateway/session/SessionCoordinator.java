@@ -17,6 +17,9 @@ import dev.phantom.proto.zygote.v1.SessionReply;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.bus.SnapshotTags;
+import dev.phantom.proto.store.v1.DeleteTagRequest;
+import dev.phantom.proto.store.v1.DeleteTagResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -85,12 +88,41 @@ public final class SessionCoordinator {
     if (request.getProfile().isBlank()) {
       return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
     }
+    if (!request.getFromSnapshot().isEmpty()) {
+      try {
+        SnapshotTags.requireId(request.getFromSnapshot());
+      } catch (PhantomException e) {
+        return Future.failedFuture(e);
+      }
+    }
     return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE, PlaceRequest.newBuilder().setProfile(request.getProfile()).build(),
             Placement.parser(), CALL_TIMEOUT_MS)
         .compose(placement -> send(placement.getNodeId(),
             SessionCall.newBuilder().setOwner(owner).setCreate(request).build())
             .andThen(done -> dev.phantom.gateway.Placements.done(bus, placement, 0, done.cause())))
         .map(SessionReply::getSandbox);
+  }
+
+  /** Stores the sandbox's workspace in the fragment store, on the sandbox's node. */
+  public Future<dev.phantom.api.v1.Snapshot> snapshot(String owner, String sandboxId) {
+    return call(sandboxId, SessionCall.newBuilder().setOwner(owner)
+        .setSnapshot(dev.phantom.api.v1.SnapshotSandboxRequest.newBuilder().setSandboxId(sandboxId)).build())
+        .map(SessionReply::getSnapshot);
+  }
+
+  /** Drops the owner's tag on a snapshot; its chunks go at the next GC unless something else keeps them. */
+  public Future<Void> deleteSnapshot(String owner, String snapshotId) {
+    String tag;
+    try {
+      tag = SnapshotTags.tag(owner, snapshotId);
+    } catch (PhantomException e) {
+      return Future.failedFuture(e);
+    }
+    return BusRpc.request(bus, Addresses.STORE_TAG_DELETE, DeleteTagRequest.newBuilder().setTag(tag).build(),
+            DeleteTagResponse.parser(), CALL_TIMEOUT_MS)
+        .recover(failure -> Future.failedFuture(failure instanceof PhantomException p && p.status() == GrpcStatus.NOT_FOUND
+            ? PhantomException.notFound("no snapshot " + snapshotId) : failure))
+        .mapEmpty();
   }
 
   /** A unary call about one sandbox, on its node. */

@@ -65,6 +65,10 @@ public final class SessionGrpcEndpoint {
         SessionCall.newBuilder().setOwner(owner).setRemoveFiles(r)).map(RemoveFilesResponse.getDefaultInstance())));
     server.callHandler(SandboxApiGrpcService.MakeDirectories, calls.unary((owner, r) -> call(r.getSandboxId(),
         SessionCall.newBuilder().setOwner(owner).setMakeDirectories(r)).map(MakeDirectoriesResponse.getDefaultInstance())));
+    server.callHandler(SandboxApiGrpcService.SnapshotSandbox, calls.unary((owner, r) -> sessions.snapshot(owner,
+        r.getSandboxId())));
+    server.callHandler(SandboxApiGrpcService.DeleteSnapshot, calls.unary((owner, r) -> sessions.deleteSnapshot(owner,
+        r.getSnapshotId()).map(dev.phantom.api.v1.DeleteSnapshotResponse.getDefaultInstance())));
     server.callHandler(SandboxApiGrpcService.Exec, calls.admitted(this::exec));
     server.callHandler(SandboxApiGrpcService.ReadFile, calls.admitted(this::readFile));
     server.callHandler(SandboxApiGrpcService.DownloadArchive, calls.admitted(this::downloadArchive));

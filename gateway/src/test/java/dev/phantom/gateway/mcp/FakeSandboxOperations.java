@@ -39,6 +39,8 @@ final class FakeSandboxOperations implements SandboxOperations {
       request -> Future.succeededFuture(Sandbox.newBuilder().setId("node-1.abcdefghijklmnopqrstuvwxyz")
           .setProfile(request.getProfile()).build());
   volatile Function<String, Future<Void>> onDestroy = id -> Future.succeededFuture();
+  volatile Function<String, Future<dev.phantom.api.v1.Snapshot>> onSnapshot =
+      id -> Future.failedFuture(dev.phantom.support.PhantomException.notFound("no sandbox " + id));
   volatile Function<ExecStart, Future<RunResult>> onExec = start -> Future.succeededFuture(RunResult.getDefaultInstance());
   volatile Function<WriteFilesRequest, Future<Void>> onWrite = request -> Future.succeededFuture();
   volatile Function<ReadFileRequest, Future<ByteString>> onRead = request -> Future.succeededFuture(ByteString.EMPTY);
@@ -87,6 +89,11 @@ final class FakeSandboxOperations implements SandboxOperations {
   public Future<Void> destroySandbox(String sandboxId) {
     destroys.add(sandboxId);
     return onDestroy.apply(sandboxId);
+  }
+
+  @Override
+  public Future<dev.phantom.api.v1.Snapshot> snapshotSandbox(String sandboxId) {
+    return onSnapshot.apply(sandboxId);
   }
 
   @Override

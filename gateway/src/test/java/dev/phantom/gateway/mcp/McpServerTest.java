@@ -140,7 +140,7 @@ class McpServerTest {
 
     assertThat(tools.stream().map(tool -> ((JsonObject) tool).getString("name")))
         .containsExactly("run_code", "run_command", "list_profiles", "create_sandbox", "execute_command",
-            "write_file", "read_file", "list_files", "destroy_sandbox");
+            "write_file", "read_file", "list_files", "destroy_sandbox", "snapshot_sandbox");
     for (Object entry : tools) {
       JsonObject tool = (JsonObject) entry;
       assertThat(tool.getString("description")).isNotBlank();

@@ -13,6 +13,7 @@ import dev.phantom.api.v1.OutputChunk;
 import dev.phantom.api.v1.OutputStream;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.api.v1.RunStatus;
+import dev.phantom.api.v1.CreateSandboxRequest;
 import dev.phantom.api.v1.Sandbox;
 import dev.phantom.api.v1.WorkspaceFile;
 import dev.phantom.gateway.SandboxOperations;
@@ -49,7 +50,7 @@ class McpSessionToolsTest {
     JsonObject create = tool(tools, "create_sandbox");
     assertThat(create.getString("description")).contains("ttl_seconds", "10 minutes", "sandbox_id");
     assertThat(create.getJsonObject("inputSchema").getJsonObject("properties").fieldNames())
-        .containsExactlyInAnyOrder("profile", "ttl_seconds");
+        .containsExactlyInAnyOrder("profile", "ttl_seconds", "from_snapshot");
     assertThat(create.getJsonObject("outputSchema").getJsonArray("required")).contains("sandbox_id");
     JsonObject execute = tool(tools, "execute_command");
     assertThat(execute.getJsonObject("inputSchema").getJsonArray("required")).containsExactly("command");
@@ -193,6 +194,33 @@ class McpSessionToolsTest {
         .isEqualTo(new JsonObject().put("sandbox_id", ID).put("destroyed", true));
   }
 
+  @Test
+  void snapshotSandboxReturnsTheIdAndCreateSandboxForksIt() {
+    String snap = "ab".repeat(32);
+    sandbox.onSnapshot = id -> Future.succeededFuture(dev.phantom.api.v1.Snapshot.newBuilder().setSnapshotId(snap)
+        .setFiles(2).setLogicalBytes(10).setUploadedBytes(4).addSkipped("pipe: is a device node, FIFO or socket").build());
+    JsonObject result = callTool("snapshot_sandbox", new JsonObject().put("sandbox_id", ID));
+    assertThat(result.getBoolean("isError")).isFalse();
+    assertThat(result.getJsonObject("structuredContent").getString("snapshot_id")).isEqualTo(snap);
+    assertThat(result.getJsonObject("structuredContent").getLong("uploaded_bytes")).isEqualTo(4L);
+    assertThat(text(result)).contains(snap, "from_snapshot", "Left out: pipe");
+
+    CreateSandboxRequest[] asked = new CreateSandboxRequest[1];
+    sandbox.onCreate = request -> {
+      asked[0] = request;
+      return Future.succeededFuture(Sandbox.newBuilder().setId(ID).setProfile(request.getProfile()).build());
+    };
+    callTool("create_sandbox", new JsonObject().put("from_snapshot", snap));
+    assertThat(asked[0].getFromSnapshot()).isEqualTo(snap);
+  }
+
+  @Test
+  void aFailedSnapshotIsAToolError() {
+    JsonObject result = callTool("snapshot_sandbox", new JsonObject().put("sandbox_id", ID));
+    assertThat(result.getBoolean("isError")).isTrue();
+    assertThat(text(result)).contains("NOT_FOUND");
+  }
+
   static Stream<Arguments> badSessionArguments() {
     return Stream.of(
         Arguments.of("create_sandbox", new JsonObject().put("ttl_seconds", 0), "\"ttl_seconds\""),
@@ -210,7 +238,9 @@ class McpSessionToolsTest {
             "\"sandbox_id\" (a string) is required"),
         Arguments.of("read_file", new JsonObject().put("sandbox_id", ID), "\"path\" (a string) is required"),
         Arguments.of("list_files", new JsonObject(), "\"sandbox_id\" (a string) is required"),
-        Arguments.of("destroy_sandbox", new JsonObject(), "\"sandbox_id\" (a string) is required"));
+        Arguments.of("destroy_sandbox", new JsonObject(), "\"sandbox_id\" (a string) is required"),
+        Arguments.of("snapshot_sandbox", new JsonObject(), "\"sandbox_id\" (a string) is required"),
+        Arguments.of("create_sandbox", new JsonObject().put("from_snapshot", 7), "\"from_snapshot\" must be a string"));
   }
 
   @ParameterizedTest

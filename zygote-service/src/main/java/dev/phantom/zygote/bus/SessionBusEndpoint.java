@@ -69,6 +69,8 @@ public final class SessionBusEndpoint {
           call.getRemoveFiles().getPathsList(), call.getRemoveFiles().getRecursive()).map(DONE);
       case MAKE_DIRECTORIES -> sessions.makeDirectories(owner, call.getMakeDirectories().getSandboxId(),
           call.getMakeDirectories().getPathsList(), call.getMakeDirectories().getMode()).map(DONE);
+      case SNAPSHOT -> sessions.snapshot(owner, call.getSnapshot().getSandboxId())
+          .map(snap -> SessionReply.newBuilder().setSnapshot(snap).build());
       case CALL_NOT_SET -> Future.failedFuture(PhantomException.invalidArgument("the session call names no operation"));
     };
   }

@@ -167,7 +167,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   static void validateWorkspace(SandboxProfile profile, RunSpec run) {
     Optional<Mount.Workspace> mount = workspaceMount(profile);
     if (mount.isEmpty()) {
-      if (!run.files().isEmpty() || !run.collect().isEmpty() || !run.hostWorkspace().isEmpty()) {
+      if (!run.files().isEmpty() || !run.collect().isEmpty() || !run.hostWorkspace().isEmpty()
+          || !run.workspaceBase().isEmpty()) {
         throw new ZygoteException(ZygoteException.Reason.INVALID_REQUEST,
             "profile " + profile.name() + " has no workspace: files, collect and host_workspace cannot be used");
       }
@@ -287,7 +288,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     try {
       if (wsMount.isPresent() && workspaces != null) {
         workspace = run.hostWorkspace().isEmpty()
-            ? workspaces.create(run.runId(), wsMount.get().target(), wsMount.get().sizeBytes(), run.files())
+            ? workspaces.create(run.runId(), wsMount.get().target(), wsMount.get().sizeBytes(), run.files(),
+                run.workspaceBase())
             : workspaces.host(run.hostWorkspace(), wsMount.get().target(), run.files());
       }
       group = cgroups.create(run.runId(), run.limits());

@@ -108,6 +108,16 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   }
 
   @Override
+  public java.util.Optional<java.nio.file.Path> workspaceDir() {
+    return java.util.Optional.ofNullable(workspace).map(Workspaces.Workspace::dir);
+  }
+
+  @Override
+  public boolean freeze(boolean frozen, long timeoutMillis) {
+    return group != null && group.freeze(frozen, timeoutMillis);
+  }
+
+  @Override
   public CompletionStage<RunOutcome> outcome() {
     return outcome;
   }

@@ -15,6 +15,8 @@ public interface LibC {
   int EINTR = 4;
   int EPIPE = 32;
   int SIGKILL = 9;
+  int SIGCONT = 18;
+  int SIGSTOP = 19;
   int P_PID = 1;
   int WEXITED = 4;
   int WNOWAIT = 0x01000000;

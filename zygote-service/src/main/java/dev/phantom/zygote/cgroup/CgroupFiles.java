@@ -72,6 +72,18 @@ final class CgroupFiles {
     return pids.size();
   }
 
+  /** True when the process is stopped (state T or t in /proc/PID/stat) or no longer exists. */
+  static boolean stoppedOrGone(int pid) {
+    Optional<String> stat = read(Path.of("/proc", Integer.toString(pid), "stat"));
+    if (stat.isEmpty()) {
+      return true;
+    }
+    String text = stat.get();
+    int close = text.lastIndexOf(')'); // the command name may hold spaces and parentheses
+    char state = close >= 0 && close + 2 < text.length() ? text.charAt(close + 2) : '?';
+    return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+  }
+
   /** Removes an empty group directory, retrying while the kernel still reports it busy; true when gone. */
   static boolean rmdir(Path group, long timeoutMillis) {
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;

@@ -1,5 +1,6 @@
 package dev.phantom.zygote.cgroup;
 
+import dev.phantom.zygote.bwrap.LibC;
 import dev.phantom.zygote.core.ResourceLimits;
 import dev.phantom.zygote.core.ResourceUsage;
 import dev.phantom.zygote.core.SandboxCgroups;
@@ -205,6 +206,38 @@ public final class CgroupV1 implements SandboxCgroups {
     public void remove() {
       for (Path dir : distinctDirs()) {
         CgroupFiles.rmdir(dir, 2000);
+      }
+    }
+
+    /**
+     * Without a freezer hierarchy of our own, SIGSTOP to every listed process until a pass finds no new one
+     * (so a fork racing the loop is caught), then a wait until each is stopped; SIGCONT thaws. A process the
+     * sandbox stopped itself is continued too: that is the difference from a cgroup freeze.
+     */
+    @Override
+    public boolean freeze(boolean frozen, long timeoutMillis) {
+      Path dir = distinctDirs().getFirst();
+      if (!frozen) {
+        CgroupFiles.pids(dir).forEach(pid -> LibC.get().kill(pid, LibC.SIGCONT));
+        return true;
+      }
+      long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+      Set<Integer> stopped = new LinkedHashSet<>();
+      while (true) {
+        boolean fresh = false;
+        for (int pid : CgroupFiles.pids(dir)) {
+          if (stopped.add(pid)) {
+            LibC.get().kill(pid, LibC.SIGSTOP);
+            fresh = true;
+          }
+        }
+        if (!fresh && stopped.stream().allMatch(CgroupFiles::stoppedOrGone)) {
+          return true;
+        }
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        CgroupFiles.pauseWhileEmptying();
       }
     }
   }

@@ -188,5 +188,27 @@ public final class CgroupV2 implements SandboxCgroups {
     public void remove() {
       CgroupFiles.rmdir(dir, 2000);
     }
+
+    @Override
+    public boolean freeze(boolean frozen, long timeoutMillis) {
+      Path control = dir.resolve("cgroup.freeze"); // Linux 5.2+
+      if (!Files.exists(control)) {
+        return false;
+      }
+      try {
+        CgroupFiles.write(control, frozen ? "1" : "0");
+      } catch (IOException e) {
+        return false;
+      }
+      // The write returns at once; cgroup.events says when every task has actually stopped.
+      long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+      while (CgroupFiles.keyed(dir.resolve("cgroup.events"), "frozen").orElse(-1) != (frozen ? 1 : 0)) {
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        CgroupFiles.sleep(1);
+      }
+      return true;
+    }
   }
 }

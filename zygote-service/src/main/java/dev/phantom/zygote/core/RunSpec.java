@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param files placed in the workspace before the command starts
  * @param collect workspace paths returned once every process of the sandbox is gone
  * @param hostWorkspace host directory bound at the workspace target instead of a fresh one; empty = fresh
+ * @param workspaceBase a read-only host tree the fresh workspace starts as (an overlay's lower layer: a
+ *     restored snapshot); empty = an empty workspace
  */
 public record RunSpec(
     String runId,
@@ -29,7 +31,8 @@ public record RunSpec(
     ResourceLimits limits,
     List<WorkspaceFile> files,
     List<String> collect,
-    String hostWorkspace) {
+    String hostWorkspace,
+    String workspaceBase) {
 
   public RunSpec {
     Objects.requireNonNull(runId, "runId");
@@ -41,22 +44,32 @@ public record RunSpec(
     files = files == null ? List.of() : List.copyOf(files);
     collect = collect == null ? List.of() : List.copyOf(collect);
     hostWorkspace = hostWorkspace == null ? "" : hostWorkspace;
+    workspaceBase = workspaceBase == null ? "" : workspaceBase;
+  }
+
+  /** A run whose fresh workspace starts empty. */
+  public RunSpec(String runId, List<String> argv, byte[] stdin, Map<String, String> env, Duration timeout,
+      long maxOutputBytes, ResourceLimits limits, List<WorkspaceFile> files, List<String> collect,
+      String hostWorkspace) {
+    this(runId, argv, stdin, env, timeout, maxOutputBytes, limits, files, collect, hostWorkspace, "");
   }
 
   /** A run without limits, workspace files or collection. */
   public RunSpec(String runId, List<String> argv, byte[] stdin, Map<String, String> env, Duration timeout,
       long maxOutputBytes) {
-    this(runId, argv, stdin, env, timeout, maxOutputBytes, ResourceLimits.NONE, List.of(), List.of(), "");
+    this(runId, argv, stdin, env, timeout, maxOutputBytes, ResourceLimits.NONE, List.of(), List.of(), "", "");
   }
 
   /** The same run with other limits. */
   public RunSpec withLimits(ResourceLimits newLimits) {
-    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, newLimits, files, collect, hostWorkspace);
+    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, newLimits, files, collect, hostWorkspace,
+        workspaceBase);
   }
 
   /** The same run with workspace files in and out. */
   public RunSpec withWorkspace(List<WorkspaceFile> newFiles, List<String> newCollect, String newHostWorkspace) {
-    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, limits, newFiles, newCollect, newHostWorkspace);
+    return new RunSpec(runId, argv, stdin, env, timeout, maxOutputBytes, limits, newFiles, newCollect, newHostWorkspace,
+        workspaceBase);
   }
 
   /** Convenience for tests and callers without env or stdin. */

@@ -60,6 +60,14 @@ public interface SandboxCgroups {
 
     /** Removes the group (it must be empty); retries briefly while the kernel still holds it. */
     void remove();
+
+    /**
+     * Freezes (or thaws) every process of the group, waiting up to {@code timeoutMillis} for the kernel to
+     * report it frozen; false when this kind of group cannot be frozen or did not freeze in time.
+     */
+    default boolean freeze(boolean frozen, long timeoutMillis) {
+      return false;
+    }
   }
 
   /** No cgroups: nothing is limited or measured. */

@@ -56,5 +56,18 @@ public interface SandboxLauncher {
 
     /** Kills the whole sandbox; the first reason given wins. Does nothing once it has ended. */
     void kill(KillReason reason);
+
+    /** The host directory seen as the workspace inside, when the sandbox has one made by the launcher. */
+    default java.util.Optional<java.nio.file.Path> workspaceDir() {
+      return java.util.Optional.empty();
+    }
+
+    /**
+     * Freezes (true) or thaws every process of the sandbox, waiting at most {@code timeoutMillis}; false
+     * when it cannot be frozen (no cgroup v2) or did not freeze in time.
+     */
+    default boolean freeze(boolean frozen, long timeoutMillis) {
+      return false;
+    }
   }
 }

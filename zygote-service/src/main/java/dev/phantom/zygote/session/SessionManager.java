@@ -116,6 +116,7 @@ public final class SessionManager {
       Thread.ofPlatform().name("zygote-session-io-", 0).daemon(true).stackSize(256 * 1024).factory());
   private final Map<String, Session> sessions = new LinkedHashMap<>();
   private final Map<String, Exec> execs = new HashMap<>();
+  private dev.phantom.zygote.snapshot.Snapshots snapshots;
   private final AtomicInteger live = new AtomicInteger();
   private long sweepTimer = -1;
 
@@ -155,6 +156,11 @@ public final class SessionManager {
     meters.gauge("phantom.zygote.sessions", live);
   }
 
+  /** Enables workspace snapshots (taking them, and creating sandboxes from them). */
+  public void enableSnapshots(dev.phantom.zygote.snapshot.Snapshots snapshots) {
+    this.snapshots = snapshots;
+  }
+
   /** Starts the timer that enforces idle timeouts and lifetimes and forgets stopped sessions. */
   public void start() {
     sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
@@ -187,7 +193,10 @@ public final class SessionManager {
       Session session = new Session(id, runId, owner, request, profile);
       holder[0] = session;
       sessions.put(id, session);
-      return vertx.executeBlocking(() -> launch(session), false).compose(v -> session.ready.future());
+      return workspaceBase(owner, request.getFromSnapshot()).compose(base -> {
+        session.workspaceBase = base;
+        return vertx.executeBlocking(() -> launch(session), false);
+      }).compose(v -> session.ready.future());
     });
     return created.map(Session::describe).recover(failure -> {
       Session s = holder[0];
@@ -198,6 +207,38 @@ public final class SessionManager {
         sessions.remove(s.id);
       }
       return Future.failedFuture(ZygoteFailures.toPhantom(failure));
+    });
+  }
+
+  /** Empty for an empty workspace, else the read-only tree of the owner's snapshot. */
+  private Future<String> workspaceBase(String owner, String snapshotId) {
+    if (snapshotId.isEmpty()) {
+      return Future.succeededFuture("");
+    }
+    if (snapshots == null) {
+      return Future.failedFuture(PhantomException.failedPrecondition("node " + nodeId + " has no fragment store"
+          + " to restore snapshots from"));
+    }
+    return snapshots.base(owner, snapshotId).map(Path::toString);
+  }
+
+  /** Stores the workspace of a ready sandbox in the fragment store (its processes frozen meanwhile). */
+  public Future<dev.phantom.api.v1.Snapshot> snapshot(String owner, String id) {
+    return ready(owner, id).compose(s -> {
+      if (snapshots == null) {
+        return Future.failedFuture(PhantomException.failedPrecondition("node " + nodeId + " has no fragment store"
+            + " to snapshot into"));
+      }
+      if (s.snapshotting) {
+        return Future.failedFuture(PhantomException.failedPrecondition("a snapshot of sandbox " + id
+            + " is already being taken"));
+      }
+      s.snapshotting = true;
+      s.touch();
+      return snapshots.take(owner, id, s.agent).andThen(done -> {
+        s.snapshotting = false;
+        s.touch();
+      });
     });
   }
 
@@ -215,7 +256,7 @@ public final class SessionManager {
     SandboxProfile withAgent = p.withMounts(mounts);
     RunSpec spec = new RunSpec(session.runId, List.of("/usr/bin/sh", IO_TARGET + "/" + AGENT), new byte[0],
         session.env, session.times.maxLifetime().plusSeconds(30), Long.MAX_VALUE, session.limits, session.files,
-        List.of(), "");
+        List.of(), "", session.workspaceBase);
     SandboxLauncher.Interactive agent = launcher.launchInteractive(withAgent, spec, session::agentOutput);
     session.agent = agent;
     // Ended only once its workspace and cgroup are gone too, so that Destroy's reply means nothing is left.
@@ -889,6 +930,9 @@ public final class SessionManager {
     volatile Path controlDir;
     volatile SandboxLauncher.Interactive agent;
     ResourceUsage usage = ResourceUsage.NONE;
+    /** The read-only tree the workspace is an overlay on (a restored snapshot), or empty. */
+    volatile String workspaceBase = "";
+    boolean snapshotting;
 
     Session(String id, String runId, String owner, CreateSandboxRequest request, SandboxProfile profile) {
       this.id = id;

@@ -63,24 +63,32 @@ public final class Workspaces {
   /** One run's workspace. */
   public final class Workspace implements AutoCloseable {
     private final Path dir;
+    private final Path mountRoot;
     private final boolean owned;
     private final boolean mounted;
+    private final boolean overlay;
 
-    private Workspace(Path dir, boolean owned, boolean mounted) {
+    private Workspace(Path dir, Path mountRoot, boolean owned, boolean mounted, boolean overlay) {
       this.dir = dir;
+      this.mountRoot = mountRoot;
       this.owned = owned;
       this.mounted = mounted;
+      this.overlay = overlay;
     }
 
+    /** What the sandbox sees as its workspace (an overlay's merged view when it started from a base). */
     public Path dir() {
       return dir;
     }
 
-    /** Unmounts and deletes a fresh workspace; a host workspace is left as it is. */
+    /** Unmounts and deletes a fresh workspace (its overlay first); a host workspace is left as it is. */
     @Override
     public void close() {
+      if (overlay) {
+        unmount(dir);
+      }
       if (owned) {
-        destroy(dir, mounted);
+        destroy(mountRoot, mounted);
       }
     }
   }
@@ -94,6 +102,16 @@ public final class Workspaces {
    *     when the directory or mount cannot be made
    */
   public Workspace create(String runId, String target, long sizeBytes, List<WorkspaceFile> files) {
+    return create(runId, target, sizeBytes, files, "");
+  }
+
+  /**
+   * Like {@link #create(String, String, long, List)}, starting from {@code base} when it is not empty: the
+   * workspace is then an overlay whose lower layer is {@code base} (read-only, shared with every other
+   * workspace made from it, never written) and whose upper and work directories are on this workspace's
+   * own tmpfs, so writes cost this workspace's cap and are seen by nobody else.
+   */
+  public Workspace create(String runId, String target, long sizeBytes, List<WorkspaceFile> files, String base) {
     String name = "run-" + seq.incrementAndGet() + "-" + runId.replaceAll("[^A-Za-z0-9_.-]", "_");
     Path dir = root.resolve(name.length() > 100 ? name.substring(0, 100) : name);
     boolean mounted = false;
@@ -109,7 +127,8 @@ public final class Workspaces {
         LOG.warning("the zygote is not root: workspaces are plain directories under " + root
             + " without a size cap");
       }
-      Workspace ws = new Workspace(dir, true, mounted);
+      Workspace ws = base.isEmpty() ? new Workspace(dir, dir, true, mounted, false)
+          : new Workspace(mountOverlay(dir, Path.of(base), runId), dir, true, mounted, true);
       try {
         place(ws.dir, target, files, true);
       } catch (RuntimeException e) {
@@ -123,6 +142,33 @@ public final class Workspaces {
     }
   }
 
+  /** Mounts {@code base} + {@code dir}/upper at {@code dir}/merged; returns the merged directory. */
+  private Path mountOverlay(Path dir, Path base, String runId) throws IOException {
+    if (!mountTmpfs) {
+      throw new IOException("run " + runId + " starts from a snapshot, which needs an overlay mount: the zygote"
+          + " must run as root");
+    }
+    String lower = base.toString();
+    if (!base.isAbsolute() || lower.matches(".*[,:\\\\].*") || !Files.isDirectory(base, NOFOLLOW)) {
+      throw new IOException("the workspace base " + lower + " is not an absolute directory path without ',', ':' or '\\'");
+    }
+    Path upper = dir.resolve("upper");
+    Path work = dir.resolve("work");
+    Path merged = dir.resolve("merged");
+    for (Path p : List.of(upper, work, merged)) {
+      Files.createDirectory(p);
+    }
+    // The merged root takes the upper root's owner and mode: the sandbox user's, like a fresh workspace.
+    Files.setAttribute(upper, "unix:mode", 0755, NOFOLLOW);
+    Files.setAttribute(upper, "unix:uid", ownerUid, NOFOLLOW);
+    Files.setAttribute(upper, "unix:gid", ownerGid, NOFOLLOW);
+    String options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+    if (LibC.get().mount("overlay", merged.toString(), "overlay", LibC.MS_NOSUID | LibC.MS_NODEV, options) != 0) {
+      throw new IOException("mount overlay on " + merged + " failed: errno " + LibC.errno());
+    }
+    return merged;
+  }
+
   /** Uses a host directory as the workspace (no cap, never deleted); {@code files} are placed in it. */
   public Workspace host(String hostDir, String target, List<WorkspaceFile> files) {
     Path dir = Path.of(hostDir);
@@ -130,7 +176,7 @@ public final class Workspaces {
       throw new ZygoteException(ZygoteException.Reason.INVALID_REQUEST,
           "host_workspace '" + hostDir + "' is not an absolute path of an existing directory");
     }
-    Workspace ws = new Workspace(dir, false, false);
+    Workspace ws = new Workspace(dir, dir, false, false, false);
     place(dir, target, files, false);
     return ws;
   }
@@ -267,10 +313,16 @@ public final class Workspaces {
 
   /** Unmounts (lazily: the sandbox's own mount namespace is gone or going) and deletes without following links. */
   private static void destroy(Path dir, boolean mounted) {
-    if (mounted && LibC.get().umount2(dir.toString(), LibC.MNT_DETACH | LibC.UMOUNT_NOFOLLOW) != 0) {
-      LOG.warning("umount " + dir + " failed: errno " + LibC.errno());
+    if (mounted) {
+      unmount(dir);
     }
     deleteTree(dir);
+  }
+
+  private static void unmount(Path dir) {
+    if (LibC.get().umount2(dir.toString(), LibC.MNT_DETACH | LibC.UMOUNT_NOFOLLOW) != 0) {
+      LOG.warning("umount " + dir + " failed: errno " + LibC.errno());
+    }
   }
 
   /** Deletes a tree without following symbolic links; what cannot be deleted is logged. */
