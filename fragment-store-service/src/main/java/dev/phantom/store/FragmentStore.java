@@ -112,10 +112,10 @@ public final class FragmentStore implements AutoCloseable {
     return put;
   }
 
-  /** For the import pipeline, which hashed the bytes itself. */
-  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data) {
-    ChunkStore.Put put = chunks.put(digest, data, 0, data.length);
-    metrics.chunkPut(data.length, put);
+  /** For the import pipeline, which hashed the first {@code len} bytes of {@code data} itself. */
+  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data, int len) {
+    ChunkStore.Put put = chunks.put(digest, data, 0, len);
+    metrics.chunkPut(len, put);
     return put;
   }
 

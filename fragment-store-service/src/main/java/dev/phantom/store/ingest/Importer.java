@@ -25,6 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarFile;
 
 /**
  * Imports root filesystems: a tar archive (plain, gzip or zstd; {@code docker export} output), an OCI
@@ -163,13 +164,14 @@ public final class Importer {
       throw FsSync.io("read " + file, e);
     }
     Set<String> top = new HashSet<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(file))) {
-      TarArchiveEntry e;
-      while ((e = tar.getNextEntry()) != null) {
+    // TarFile seeks from header to header: a stream would read (and copy) every file's bytes just to
+    // skip them, a whole extra pass over the archive before the import reads it.
+    try (TarFile tar = new TarFile(Files.newByteChannel(file))) {
+      for (TarArchiveEntry e : tar.getEntries()) {
         String n = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
         top.add(n.contains("/") ? n.substring(0, n.indexOf('/') + 1) : n);
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       throw StoreException.invalid(file.getFileName() + ": not a readable tar archive: " + e.getMessage());
     }
     if (top.contains("oci-layout") || top.contains("index.json") && top.contains("blobs/")) {

@@ -9,10 +9,11 @@ import dev.phantom.store.core.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +36,8 @@ final class Ingest {
   private final byte[] buffer;
   private final Set<Digest> seen = new HashSet<>();
   private final Semaphore permits = new Semaphore(IN_FLIGHT);
+  /** Chunk buffers of the max size, reused: a fresh copy per chunk cost more in allocation and GC than the copy. */
+  private final Queue<byte[]> free = new ConcurrentLinkedQueue<>();
   private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong storedBytes = new AtomicLong();
@@ -82,12 +85,17 @@ final class Ingest {
     Digest digest = Digest.of(buffer, off, len);
     chunks++;
     if (seen.add(digest)) {
-      byte[] copy = Arrays.copyOfRange(buffer, off, off + len);
       permits.acquireUninterruptibly();
+      byte[] copy = free.poll();
+      if (copy == null) {
+        copy = new byte[buffer.length / 2];
+      }
+      System.arraycopy(buffer, off, copy, 0, len);
+      byte[] data = copy;
       try {
         workers.execute(() -> {
           try {
-            ChunkStore.Put put = store.putHashedChunk(digest, copy);
+            ChunkStore.Put put = store.putHashedChunk(digest, data, len);
             if (put.written()) {
               written.incrementAndGet();
               storedBytes.addAndGet(put.storedBytes());
@@ -95,10 +103,12 @@ final class Ingest {
           } catch (RuntimeException e) {
             failure.compareAndSet(null, e);
           } finally {
+            free.add(data);
             permits.release();
           }
         });
       } catch (RuntimeException e) {
+        free.add(data);
         permits.release();
         throw e;
       }
