@@ -151,6 +151,23 @@ public final class NodeImages implements AutoCloseable {
 
   private record Missing(List<FileKey> files, List<Digest> chunks) {}
 
+  /**
+   * Copies of those of {@code digests} this node's cache holds, each verified as it is read (absent and
+   * corrupt ones left out): for a store that found its own copy corrupt.
+   */
+  public Future<Map<Digest, byte[]>> cachedChunks(List<Digest> digests) {
+    return blocking(() -> {
+      Map<Digest, byte[]> out = new java.util.LinkedHashMap<>();
+      for (Digest d : digests) {
+        byte[] data = cache.readChunk(d);
+        if (data != null) {
+          out.put(d, data);
+        }
+      }
+      return out;
+    });
+  }
+
   /** Fetches chunks in batches of {@link ImageSource#MAX_CHUNKS_PER_CALL}, one batch at a time. */
   private Future<Void> fetch(List<Digest> chunks, int from) {
     if (from >= chunks.size()) {
