@@ -249,6 +249,44 @@ class StoreBusEndpointTest {
   }
 
   @Test
+  void aCorruptChunkIsTakenFromTheFirstPeerWhoseCopyHashesRightAndWrittenBack() throws Exception {
+    byte[] data = new byte[100_000];
+    new java.util.Random(9).nextBytes(data);
+    call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
+        .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
+    Digest d = Digest.of(data);
+    Path file = dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    byte[] onDisk = Files.readAllBytes(file);
+    onDisk[onDisk.length / 2] ^= 0x40;
+    Files.write(file, onDisk);
+    // Two nodes answer: one with other bytes under the chunk's name (ignored), then one with the chunk.
+    var bus = node.mesh().vertx().eventBus();
+    byte[] other = data.clone();
+    other[0] ^= 1;
+    BusRpc.listen(bus, Addresses.ZYGOTE_CHUNKS_FIND, dev.phantom.proto.store.v1.FindChunksRequest.parser(), r -> {
+      BusRpc.send(bus, r.getReplyAddress(), found("liar", d, other));
+      node.mesh().vertx().setTimer(100, t -> BusRpc.send(bus, r.getReplyAddress(), found("honest", d, data)));
+    });
+
+    ChunkBatch batch = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).addDigests(bs(d))
+        .build(), ChunkBatch.parser());
+    assertThat(batch.getChunksList()).extracting(c -> c.getData().toByteArray()).containsExactly(data, data);
+    assertThat(node.mesh().meters().get("phantom.store.chunks.refetched").counter().count()).isEqualTo(1);
+    assertThat(node.mesh().meters().get("phantom.store.corrupt").tag("kind", "chunk").counter().count()).isEqualTo(1);
+    // Written back: the next read is served from the store's own disk.
+    assertThat(Files.readAllBytes(file)).isNotEqualTo(onDisk);
+    ChunkBatch again = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(),
+        ChunkBatch.parser());
+    assertThat(again.getChunks(0).getData().toByteArray()).isEqualTo(data);
+    assertThat(node.mesh().meters().get("phantom.store.chunks.refetched").counter().count()).isEqualTo(1);
+  }
+
+  static dev.phantom.proto.store.v1.FoundChunks found(String node, Digest d, byte[] data) {
+    return dev.phantom.proto.store.v1.FoundChunks.newBuilder().setNodeId(node)
+        .addChunks(Chunk.newBuilder().setDigest(bs(d)).setData(ByteString.copyFrom(data))).build();
+  }
+
+  @Test
   void stepsOfAnUnknownUploadAreNotFound() {
     assertThatThrownBy(() -> call(Addresses.STORE_IMPORT, ImportCall.newBuilder().setUploadId("nope").setEnd(true).build(),
         ImportReply.parser())).isInstanceOfSatisfying(PhantomException.class,
