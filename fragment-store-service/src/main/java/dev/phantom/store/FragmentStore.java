@@ -113,9 +113,9 @@ public final class FragmentStore implements AutoCloseable {
     return put;
   }
 
-  /** For the import pipeline, which hashed the first {@code len} bytes of {@code data} itself. */
-  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data, int len) {
-    ChunkStore.Put put = chunks.put(digest, data, 0, len);
+  /** For the import pipeline, which hashed {@code data[off, off+len)} itself. */
+  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data, int off, int len) {
+    ChunkStore.Put put = chunks.put(digest, data, off, len);
     metrics.chunkPut(len, put);
     return put;
   }
