@@ -12,12 +12,10 @@ import dev.phantom.store.core.Digest;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
-import dev.phantom.zygote.bus.ChunkPeerEndpoint;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -36,7 +34,6 @@ class ChunkRefetchTest {
   @TempDir
   Path dir;
   StoreFixture store;
-  final List<NodeImages> caches = new ArrayList<>();
 
   @BeforeEach
   void start() throws IOException {
@@ -45,18 +42,7 @@ class ChunkRefetchTest {
 
   @AfterEach
   void stop() {
-    caches.forEach(NodeImages::close);
-    if (store != null) {
-      store.close();
-    }
-  }
-
-  /** A node cache that answers the store's requests for chunks, as every zygote node's does. */
-  NodeImages node(String name) throws IOException {
-    NodeImages images = store.openCache(name);
-    caches.add(images);
-    await(new ChunkPeerEndpoint(store.vertx().eventBus(), name, images).register());
-    return images;
+    store.close();
   }
 
   /** An image of one file of several chunks; returns its manifest hex. */
@@ -110,7 +96,7 @@ class ChunkRefetchTest {
   @Test
   void aCorruptChunkIsFetchedFromANodeCacheWrittenBackAndServed() throws IOException {
     String manifest = importImage("img", 1);
-    NodeImages nodeA = node("node-a");
+    NodeImages nodeA = store.peer("node-a");
     Path treeA = await(nodeA.materialize(manifest, null));
     List<Path> files = storeChunkFiles();
     assertThat(files).hasSizeGreaterThan(2);
@@ -127,7 +113,7 @@ class ChunkRefetchTest {
     // Read as a whole image by a node that has none of it: the store repairs on the way.
     Path second = files.get(1);
     corrupt(second);
-    NodeImages nodeB = node("node-b");
+    NodeImages nodeB = store.peer("node-b");
     Path treeB = await(nodeB.materialize(manifest, null));
     assertThat(Files.readAllBytes(treeB.resolve("blob"))).isEqualTo(Files.readAllBytes(treeA.resolve("blob")));
     assertThat(Files.readAllBytes(treeB.resolve("blob"))).isEqualTo(Files.readAllBytes(dir.resolve("src/img/blob")));
@@ -140,7 +126,7 @@ class ChunkRefetchTest {
   @Test
   void aCorruptChunkNoNodeHoldsIsDataLossAndNeverServed() throws IOException {
     String manifest = importImage("img", 2);
-    NodeImages nodeA = node("node-a"); // listening, but it never materialized this image
+    NodeImages nodeA = store.peer("node-a"); // listening, but it never materialized this image
     Path chunk = storeChunkFiles().get(0);
     corrupt(chunk);
 
