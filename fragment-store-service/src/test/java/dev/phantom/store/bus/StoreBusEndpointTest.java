@@ -222,17 +222,33 @@ class StoreBusEndpointTest {
     }
   }
 
-  @Test
-  void aCorruptChunkIsDataLossAndNeverServed() throws Exception {
+  /** Puts 100,000 random bytes as a chunk; returns them. */
+  byte[] putRandomChunk(long seed) {
     byte[] data = new byte[100_000];
-    new java.util.Random(8).nextBytes(data);
+    new java.util.Random(seed).nextBytes(data);
     call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
         .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
-    Digest d = Digest.of(data);
-    Path file = dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    return data;
+  }
+
+  /** Flips a bit of the chunk's file in the store; returns the corrupt bytes. */
+  byte[] corruptOnDisk(Digest d) throws java.io.IOException {
+    Path file = chunkFile(d);
     byte[] onDisk = Files.readAllBytes(file);
     onDisk[onDisk.length - 10] ^= 0x40;
     Files.write(file, onDisk);
+    return onDisk;
+  }
+
+  Path chunkFile(Digest d) {
+    return dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+  }
+
+  @Test
+  void aCorruptChunkIsDataLossAndNeverServed() throws Exception {
+    byte[] data = putRandomChunk(8);
+    Digest d = Digest.of(data);
+    corruptOnDisk(d);
     PhantomException e = (PhantomException) org.assertj.core.api.Assertions.catchThrowable(() -> call(
         Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(), ChunkBatch.parser()));
     assertThat(e.status()).isEqualTo(GrpcStatus.DATA_LOSS);
@@ -250,15 +266,9 @@ class StoreBusEndpointTest {
 
   @Test
   void aCorruptChunkIsTakenFromTheFirstPeerWhoseCopyHashesRightAndWrittenBack() throws Exception {
-    byte[] data = new byte[100_000];
-    new java.util.Random(9).nextBytes(data);
-    call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
-        .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
+    byte[] data = putRandomChunk(9);
     Digest d = Digest.of(data);
-    Path file = dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
-    byte[] onDisk = Files.readAllBytes(file);
-    onDisk[onDisk.length / 2] ^= 0x40;
-    Files.write(file, onDisk);
+    byte[] onDisk = corruptOnDisk(d);
     // Two nodes answer: one with other bytes under the chunk's name (ignored), then one with the chunk.
     var bus = node.mesh().vertx().eventBus();
     byte[] other = data.clone();
@@ -274,7 +284,7 @@ class StoreBusEndpointTest {
     assertThat(node.mesh().meters().get("phantom.store.chunks.refetched").counter().count()).isEqualTo(1);
     assertThat(node.mesh().meters().get("phantom.store.corrupt").tag("kind", "chunk").counter().count()).isEqualTo(1);
     // Written back: the next read is served from the store's own disk.
-    assertThat(Files.readAllBytes(file)).isNotEqualTo(onDisk);
+    assertThat(Files.readAllBytes(chunkFile(d))).isNotEqualTo(onDisk);
     ChunkBatch again = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(),
         ChunkBatch.parser());
     assertThat(again.getChunks(0).getData().toByteArray()).isEqualTo(data);
