@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.github.luben.zstd.Zstd;
 import com.google.protobuf.ByteString;
 import dev.phantom.proto.store.v1.ChunkBatch;
+import dev.phantom.proto.store.v1.FindChunksRequest;
+import dev.phantom.proto.store.v1.FoundChunks;
 import dev.phantom.proto.store.v1.GetChunksRequest;
 import dev.phantom.store.core.Digest;
 import dev.phantom.support.PhantomException;
@@ -121,6 +123,36 @@ class ChunkRefetchTest {
     assertThat(quarantined()).isEqualTo(2);
     assertThat(refetched()).isEqualTo(2);
     assertThat(nodeB.counters().corruptChunks()).isZero();
+  }
+
+  @Test
+  void onlyNodesHoldingAChunkAnswerAndOnlyToAStoreReplyAddress() throws Exception {
+    String manifest = importImage("img", 3);
+    await(store.peer("node-a").materialize(manifest, null));
+    store.peer("node-b"); // holds nothing: stays silent
+    Digest wanted = digestOf(storeChunkFiles().get(0));
+    var bus = store.vertx().eventBus();
+    java.util.Queue<FoundChunks> toStore = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.Queue<FoundChunks> elsewhere = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    String reply = Addresses.storeChunksFound("test");
+    await(BusRpc.listen(bus, reply, FoundChunks.parser(), toStore::add).completion());
+    await(BusRpc.listen(bus, "phantom.gateway.elsewhere", FoundChunks.parser(), elsewhere::add).completion());
+
+    for (String to : List.of(reply, "phantom.gateway.elsewhere")) {
+      BusRpc.publish(bus, Addresses.ZYGOTE_CHUNKS_FIND, FindChunksRequest.newBuilder()
+          .addDigests(ByteString.copyFrom(wanted.toBytes())).setReplyAddress(to).build());
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (toStore.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    Thread.sleep(500); // room for a wrong answer to arrive
+    assertThat(toStore).singleElement().satisfies(f -> {
+      assertThat(f.getNodeId()).isEqualTo("node-a");
+      assertThat(f.getChunksList()).singleElement().satisfies(c ->
+          assertThat(Digest.of(c.getData().toByteArray())).isEqualTo(wanted));
+    });
+    assertThat(elsewhere).isEmpty();
   }
 
   @Test
