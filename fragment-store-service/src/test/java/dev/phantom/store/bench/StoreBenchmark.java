@@ -3,6 +3,7 @@ package dev.phantom.store.bench;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.luben.zstd.Zstd;
+import dev.phantom.store.CompressOnlyStore;
 import dev.phantom.store.FragmentStore;
 import dev.phantom.store.StoreMetrics;
 import dev.phantom.store.StoreOptions;
@@ -134,6 +135,10 @@ class StoreBenchmark {
     long tarBytes = tarOf(dirs, tar);
     double tarZstd = timeShell("tar -C / -cf - " + String.join(" ", dirs.stream().map(d -> "'" + d.toString().substring(1)
         + "'").toList()) + " | zstd -1 -T0 -q -c > /dev/null", tarBytes);
+    // The real Importer, from the tar through chunking, hashing and compressing, with nothing written.
+    double compressOnly = importMbs(tmp.resolve("compress-only"), tar, tarBytes, 3,
+        dir -> CompressOnlyStore.open(dir, StoreOptions.defaults()));
+    rowCpu("import of the tar, chunk+hash+compress, no files (" + cores + ")", compressOnly, lastCpuMbs);
     // On tmpfs first: the same code without this disk's cost of creating a file (about 0.8 ms of CPU per
     // create on the ext4 of the machine these figures come from, against 16 us on tmpfs), which is what
     // bounds the rows on disk.
@@ -206,13 +211,18 @@ class StoreBenchmark {
 
   /** Best of {@code rounds} imports of the tar into a fresh store under {@code base}, in MB/s of tar. */
   private static double importMbs(Path base, Path tar, long tarBytes, boolean fsync, int rounds) throws IOException {
+    return importMbs(base, tar, tarBytes, rounds,
+        dir -> FragmentStore.open(dir, StoreOptions.defaults().withFsync(fsync), TestClock.realNow(), StoreMetrics.none()));
+  }
+
+  private static double importMbs(Path base, Path tar, long tarBytes, int rounds,
+      java.util.function.Function<Path, FragmentStore> open) throws IOException {
     int cores = Runtime.getRuntime().availableProcessors();
     double best = 0;
     double bestCpu = 0;
     for (int r = 0; r < rounds; r++) {
-      Path dir = base.resolve("store-" + fsync + "-" + r);
-      try (FragmentStore store = FragmentStore.open(dir, StoreOptions.defaults().withFsync(fsync), TestClock.realNow(),
-          StoreMetrics.none())) {
+      Path dir = base.resolve("store-" + r);
+      try (FragmentStore store = open.apply(dir)) {
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
           // The whole call: took() leaves out recognizing the archive's kind, which reads its headers.
