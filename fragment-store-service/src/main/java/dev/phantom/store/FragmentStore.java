@@ -35,6 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FragmentStore implements AutoCloseable {
 
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(FragmentStore.class.getName());
   /** File timestamps come from the kernel's coarse clock, which may lag the JVM's by a tick. */
   static final java.time.Duration CLOCK_SLACK = java.time.Duration.ofSeconds(1);
   /** Missing pieces named in one INCOMPLETE message. */
@@ -112,10 +113,10 @@ public final class FragmentStore implements AutoCloseable {
     return put;
   }
 
-  /** For the import pipeline, which hashed the bytes itself. */
-  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data) {
-    ChunkStore.Put put = chunks.put(digest, data, 0, data.length);
-    metrics.chunkPut(data.length, put);
+  /** For the import pipeline, which hashed {@code data[off, off+len)} itself. */
+  public ChunkStore.Put putHashedChunk(Digest digest, byte[] data, int off, int len) {
+    ChunkStore.Put put = chunks.put(digest, data, off, len);
+    metrics.chunkPut(len, put);
     return put;
   }
 
@@ -141,6 +142,22 @@ public final class FragmentStore implements AutoCloseable {
       out.add(chunks.touch(d));
     }
     return out;
+  }
+
+  /**
+   * Rewrites a chunk that was found corrupt (and set aside) from a copy a peer holds: checked against its
+   * digest, written like any put (temp, fsync, rename) and made durable before this returns.
+   *
+   * @param peer where the copy came from, for the log
+   */
+  public void repairChunk(Digest digest, byte[] data, String peer) {
+    if (!Digest.of(data).equals(digest)) {
+      throw StoreException.invalid("the copy of chunk " + digest.hex() + " from " + peer + " hashes otherwise");
+    }
+    chunks.put(digest, data, 0, data.length);
+    chunks.sync();
+    metrics.refetched();
+    LOG.warning("chunk " + digest.hex() + " was corrupt on disk; rewritten from a verified copy on node " + peer);
   }
 
   /** A chunk's bytes, verified; CORRUPT or NOT_FOUND otherwise. */

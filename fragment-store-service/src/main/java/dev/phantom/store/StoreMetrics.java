@@ -14,6 +14,7 @@ public final class StoreMetrics {
   private final Counter bytesStored;
   private final Counter corruptChunks;
   private final Counter corruptTrees;
+  private final Counter chunksRefetched;
   private final Counter gcRuns;
   private final Counter gcDeleted;
   private final Counter gcFreedBytes;
@@ -30,6 +31,8 @@ public final class StoreMetrics {
         .description("objects that failed verification on read (set aside, never served)").register(registry);
     corruptTrees = Counter.builder("phantom.store.corrupt").tag("kind", "tree")
         .description("objects that failed verification on read (set aside, never served)").register(registry);
+    chunksRefetched = Counter.builder("phantom.store.chunks.refetched")
+        .description("corrupt chunks rewritten from a verified copy on a zygote node").register(registry);
     gcRuns = Counter.builder("phantom.store.gc.runs").register(registry);
     gcDeleted = Counter.builder("phantom.store.gc.deleted").description("objects collected").register(registry);
     gcFreedBytes = Counter.builder("phantom.store.gc.freed").baseUnit("bytes").register(registry);
@@ -51,6 +54,10 @@ public final class StoreMetrics {
 
   void corrupt(String kind) {
     (kind.equals("tree") ? corruptTrees : corruptChunks).increment();
+  }
+
+  void refetched() {
+    chunksRefetched.increment();
   }
 
   void collected(GcReport report) {

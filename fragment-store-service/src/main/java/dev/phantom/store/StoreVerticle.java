@@ -1,5 +1,6 @@
 package dev.phantom.store;
 
+import dev.phantom.store.bus.BusChunkPeers;
 import dev.phantom.store.bus.StoreBusEndpoint;
 import dev.phantom.support.HostArch;
 import dev.phantom.support.ServiceContext;
@@ -48,7 +49,9 @@ public final class StoreVerticle extends VerticleBase {
       t.setDaemon(true);
       return t;
     });
-    endpoint = new StoreBusEndpoint(holder, blocking, ingestWorkers, HostArch.current());
+    // A chunk found corrupt is asked of the zygote nodes' caches before a read fails with DATA_LOSS.
+    endpoint = new StoreBusEndpoint(holder, blocking, ingestWorkers, HostArch.current(),
+        new BusChunkPeers(vertx, BusChunkPeers.DEFAULT_WAIT_MS));
     vertx.setPeriodic(EXPIRY_PERIOD_MS, id -> endpoint.expireUploads(System.currentTimeMillis()));
     return endpoint.register(vertx.eventBus());
   }

@@ -49,6 +49,7 @@ public final class ZygoteVerticle extends VerticleBase {
   private WarmPools pools;
   private NodeImages images;
   private PoolBusEndpoint poolEndpoint;
+  private dev.phantom.zygote.bus.ChunkPeerEndpoint chunkPeers;
   private final HostMemory memory = new HostMemory();
   private HostPressure pressure;
   private long reportTimer = -1;
@@ -101,7 +102,9 @@ public final class ZygoteVerticle extends VerticleBase {
       poolEndpoint = new PoolBusEndpoint(vertx.eventBus(), nodeId, pools);
       sessionEndpoint = new SessionBusEndpoint(vertx.eventBus(), nodeId, sessions);
       sessions.start();
-      return Future.all(endpoint.register(), sessionEndpoint.register(), poolEndpoint.register());
+      // The store asks every node's cache for chunks it found corrupt (docs/fragment-store.md, "Reads").
+      chunkPeers = new dev.phantom.zygote.bus.ChunkPeerEndpoint(vertx.eventBus(), nodeId, images);
+      return Future.all(endpoint.register(), sessionEndpoint.register(), poolEndpoint.register(), chunkPeers.register());
     }).onFailure(e -> {
       if (images != null) {
         images.close();
@@ -211,7 +214,8 @@ public final class ZygoteVerticle extends VerticleBase {
     }
     endpoint.killAll();
     Future<Void> poolsGone = poolEndpoint == null ? Future.succeededFuture() : poolEndpoint.unregister();
-    return Future.join(endpoint.unregister(), sessionEndpoint.unregister(), poolsGone)
+    Future<Void> peersGone = chunkPeers == null ? Future.succeededFuture() : chunkPeers.unregister();
+    return Future.join(endpoint.unregister(), sessionEndpoint.unregister(), poolsGone, peersGone)
         .eventually(() -> sessions.stopAll().timeout(config.shutdownGraceMs() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS))
         .eventually(() -> vertx.executeBlocking(() -> {
           if (pools != null) {

@@ -25,6 +25,7 @@ import dev.phantom.proto.store.v1.SetTagRequest;
 import dev.phantom.proto.store.v1.StatsRequest;
 import dev.phantom.proto.store.v1.TagInfo;
 import dev.phantom.proto.store.v1.TagList;
+import dev.phantom.store.ChunkPeers;
 import dev.phantom.store.FragmentStore;
 import dev.phantom.store.StoreHolder;
 import dev.phantom.store.core.ChunkStore;
@@ -63,8 +64,17 @@ public final class StoreBusEndpoint {
   private final ExecutorService ingestWorkers;
   private final String arch;
   private final Uploads uploads;
+  private final ChunkPeers peers;
 
+  /** Without peers: a corrupt chunk is DATA_LOSS at once. */
   public StoreBusEndpoint(StoreHolder holder, WorkerExecutor blocking, ExecutorService ingestWorkers, String arch) {
+    this(holder, blocking, ingestWorkers, arch, ChunkPeers.NONE);
+  }
+
+  /** @param peers asked for verified copies of chunks found corrupt, before a read fails with DATA_LOSS */
+  public StoreBusEndpoint(StoreHolder holder, WorkerExecutor blocking, ExecutorService ingestWorkers, String arch,
+      ChunkPeers peers) {
+    this.peers = peers;
     this.holder = holder;
     this.blocking = blocking;
     this.ingestWorkers = ingestWorkers;
@@ -77,7 +87,7 @@ public final class StoreBusEndpoint {
     consumers.add(serve(bus, Addresses.STORE_CHUNKS_PUT, PutChunksRequest.parser(), this::putChunks));
     consumers.add(serve(bus, Addresses.STORE_CHUNKS_HAS, HasChunksRequest.parser(), r -> HasChunksResponse.newBuilder()
         .addAllPresent(store().hasChunks(digests(r.getDigestsList()))).build()));
-    consumers.add(serve(bus, Addresses.STORE_CHUNKS_GET, GetChunksRequest.parser(), this::getChunks));
+    consumers.add(BusRpc.serve(bus, Addresses.STORE_CHUNKS_GET, GetChunksRequest.parser(), this::getChunks));
     consumers.add(serve(bus, Addresses.STORE_MANIFEST_PUT, PutManifestRequest.parser(), this::putManifest));
     consumers.add(serve(bus, Addresses.STORE_MANIFEST_GET, GetManifestRequest.parser(), this::getManifest));
     consumers.add(serve(bus, Addresses.STORE_TAG_SET, SetTagRequest.parser(), r -> {
@@ -142,17 +152,86 @@ public final class StoreBusEndpoint {
     return out.setWritten(written).setStoredBytes(stored).build();
   }
 
-  private ChunkBatch getChunks(GetChunksRequest request) {
+  /**
+   * Reads the batch; chunks found corrupt (set aside by the read) are asked of the peers in one go, and
+   * each verified copy is written back before it is served. A chunk no peer holds fails the batch with
+   * DATA_LOSS, as it would without peers.
+   */
+  private Future<ChunkBatch> getChunks(GetChunksRequest request) {
+    return run(() -> readBatch(request)).compose(read -> {
+      if (read.corrupt().isEmpty()) {
+        return Future.succeededFuture(read.build());
+      }
+      return peers.find(List.copyOf(read.corrupt().keySet())).compose(found -> run(() -> {
+        FragmentStore store = store();
+        for (Map.Entry<Digest, StoreException> lost : read.corrupt().entrySet()) {
+          ChunkPeers.Found copy = found.get(lost.getKey());
+          if (copy == null) {
+            throw new StoreException(StoreException.Reason.CORRUPT, lost.getValue().getMessage()
+                + "; no zygote node holds a verified copy");
+          }
+          store.repairChunk(lost.getKey(), copy.data(), copy.peer());
+          read.fill(lost.getKey(), copy.data());
+        }
+        return read.build();
+      }));
+    });
+  }
+
+  private Batch readBatch(GetChunksRequest request) {
     if (request.getDigestsCount() > MAX_GET_BATCH) {
       throw StoreException.invalid("at most " + MAX_GET_BATCH + " chunks per batch, got " + request.getDigestsCount());
     }
     FragmentStore store = store();
-    ChunkBatch.Builder out = ChunkBatch.newBuilder();
-    for (Digest d : digests(request.getDigestsList())) {
-      out.addChunks(Chunk.newBuilder().setDigest(ByteString.copyFrom(d.toBytes()))
-          .setData(ByteString.copyFrom(store.getChunk(d))));
+    Batch batch = new Batch(digests(request.getDigestsList()));
+    for (int i = 0; i < batch.digests.size(); i++) {
+      Digest d = batch.digests.get(i);
+      if (batch.corrupt.containsKey(d)) {
+        continue; // asked twice: filled with the first
+      }
+      try {
+        batch.data[i] = store.getChunk(d);
+      } catch (StoreException e) {
+        if (e.reason() != StoreException.Reason.CORRUPT) {
+          throw e;
+        }
+        batch.corrupt.put(d, e);
+      }
     }
-    return out.build();
+    return batch;
+  }
+
+  /** A GetChunks batch being read: the bytes so far, and the chunks found corrupt. */
+  private static final class Batch {
+    final List<Digest> digests;
+    final byte[][] data;
+    final Map<Digest, StoreException> corrupt = new java.util.LinkedHashMap<>();
+
+    Batch(List<Digest> digests) {
+      this.digests = digests;
+      this.data = new byte[digests.size()][];
+    }
+
+    Map<Digest, StoreException> corrupt() {
+      return corrupt;
+    }
+
+    void fill(Digest digest, byte[] bytes) {
+      for (int i = 0; i < digests.size(); i++) {
+        if (data[i] == null && digests.get(i).equals(digest)) {
+          data[i] = bytes;
+        }
+      }
+    }
+
+    ChunkBatch build() {
+      ChunkBatch.Builder out = ChunkBatch.newBuilder();
+      for (int i = 0; i < digests.size(); i++) {
+        out.addChunks(Chunk.newBuilder().setDigest(ByteString.copyFrom(digests.get(i).toBytes()))
+            .setData(ByteString.copyFrom(data[i])));
+      }
+      return out.build();
+    }
   }
 
   private PutManifestResponse putManifest(PutManifestRequest request) {

@@ -55,18 +55,25 @@ public final class FastCdc {
     }
     int end = Math.min(len, params.max());
     int normal = Math.min(end, params.avg());
+    // Locals and absolute indexes: the JIT keeps the table, masks and index in registers and drops the
+    // per-byte bounds checks it could not prove for data[off + i].
+    long[] gear = GEAR;
+    long small = maskSmall;
+    long large = maskLarge;
     long fp = 0;
-    int i = params.min();
-    for (; i < normal; i++) {
-      fp = (fp << 1) + GEAR[data[off + i] & 0xff];
-      if ((fp & maskSmall) == 0) {
-        return i + 1;
+    int i = off + params.min();
+    int stop = off + normal;
+    for (; i < stop; i++) {
+      fp = (fp << 1) + gear[data[i] & 0xff];
+      if ((fp & small) == 0) {
+        return i + 1 - off;
       }
     }
-    for (; i < end; i++) {
-      fp = (fp << 1) + GEAR[data[off + i] & 0xff];
-      if ((fp & maskLarge) == 0) {
-        return i + 1;
+    stop = off + end;
+    for (; i < stop; i++) {
+      fp = (fp << 1) + gear[data[i] & 0xff];
+      if ((fp & large) == 0) {
+        return i + 1 - off;
       }
     }
     return end;

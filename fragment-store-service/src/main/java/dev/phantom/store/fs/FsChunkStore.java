@@ -22,8 +22,8 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -53,6 +53,7 @@ public final class FsChunkStore implements ChunkStore {
   private final InstantSource clock;
   private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
   private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+  private final AtomicLong tempIds = new AtomicLong(System.nanoTime());
   private final CorruptionListener corruption;
 
   /** Told about every corrupt object found (for metrics and logs). */
@@ -96,20 +97,22 @@ public final class FsChunkStore implements ChunkStore {
     if (len > maxObjectBytes) {
       throw StoreException.invalid(kind + " of " + len + " bytes; at most " + maxObjectBytes);
     }
-    Path target = pathOf(digest);
+    String hex = digest.hex();
+    Path target = dir.resolve(hex.substring(0, 2)).resolve(hex);
     // exists() first: a touch of a missing file costs an exception, and most puts of an import are new.
     if (Files.exists(target) && touch(digest)) {
       return new Put(digest, false, 0);
     }
-    byte[] compressed = compress(data, off, len);
+    ByteBuffer frame = ZstdFrames.compressToScratch(data, off, len, level);
+    int stored = frame.remaining();
     // Fanned out like the objects: one temp directory for all writers made file creation the import's
-    // bottleneck (every create and rename takes the directory's lock).
-    Path temp = tmp.resolve(digest.hex().substring(0, 2)).resolve(digest.hex() + "." + UUID.randomUUID() + ".tmp");
+    // bottleneck (every create and rename takes the directory's lock). Named by a counter, not a random
+    // UUID: only this process writes here (the store is locked) and tmp/ is emptied at start.
+    Path temp = tmp.resolve(hex.substring(0, 2)).resolve(hex + "." + tempIds.incrementAndGet() + ".tmp");
     try {
       try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(compressed);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
+        while (frame.hasRemaining()) {
+          ch.write(frame);
         }
         if (fsync) {
           ch.force(false);
@@ -124,7 +127,7 @@ public final class FsChunkStore implements ChunkStore {
       } finally {
         lock.unlock();
       }
-      return new Put(digest, true, compressed.length);
+      return new Put(digest, true, stored);
     } catch (IOException e) {
       deleteQuietly(temp);
       throw io("write " + kind + " " + digest.shortHex(), e);
@@ -255,10 +258,6 @@ public final class FsChunkStore implements ChunkStore {
   Path pathOf(Digest digest) {
     String hex = digest.hex();
     return dir.resolve(hex.substring(0, 2)).resolve(hex);
-  }
-
-  private byte[] compress(byte[] data, int off, int len) {
-    return ZstdFrames.compress(data, off, len, level);
   }
 
   private StoreException corrupt(Digest digest, Path path, String why) {

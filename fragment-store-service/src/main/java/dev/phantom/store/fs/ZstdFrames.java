@@ -3,6 +3,7 @@ package dev.phantom.store.fs;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -19,6 +20,8 @@ public final class ZstdFrames {
     return ctx;
   });
   private static final ThreadLocal<ZstdDecompressCtx> DECOMPRESS = ThreadLocal.withInitial(ZstdDecompressCtx::new);
+  /** Output of {@link #compressToScratch}: grown to the largest bound seen, reused for every chunk. */
+  private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1][0]);
 
   private ZstdFrames() {}
 
@@ -28,6 +31,22 @@ public final class ZstdFrames {
     byte[] out = new byte[(int) Zstd.compressBound(len)];
     int n = ctx.compressByteArray(out, 0, out.length, data, off, len);
     return Arrays.copyOf(out, n);
+  }
+
+  /**
+   * Compresses into this thread's scratch buffer, without allocating per call (the import writes the
+   * frame to a file at once): the returned buffer is valid until this thread's next call.
+   */
+  public static ByteBuffer compressToScratch(byte[] data, int off, int len, int level) {
+    ZstdCompressCtx ctx = COMPRESS.get();
+    ctx.setLevel(level);
+    byte[][] holder = SCRATCH.get();
+    int bound = (int) Zstd.compressBound(len);
+    if (holder[0].length < bound) {
+      holder[0] = new byte[bound];
+    }
+    int n = ctx.compressByteArray(holder[0], 0, bound, data, off, len);
+    return ByteBuffer.wrap(holder[0], 0, n);
   }
 
   /** @param size the content size from the frame's header, already checked by the caller */

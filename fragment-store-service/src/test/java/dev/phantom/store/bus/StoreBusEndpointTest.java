@@ -222,17 +222,33 @@ class StoreBusEndpointTest {
     }
   }
 
-  @Test
-  void aCorruptChunkIsDataLossAndNeverServed() throws Exception {
+  /** Puts 100,000 random bytes as a chunk; returns them. */
+  byte[] putRandomChunk(long seed) {
     byte[] data = new byte[100_000];
-    new java.util.Random(8).nextBytes(data);
+    new java.util.Random(seed).nextBytes(data);
     call(Addresses.STORE_CHUNKS_PUT, PutChunksRequest.newBuilder().addChunks(Chunk.newBuilder()
         .setData(ByteString.copyFrom(data))).build(), PutChunksResponse.parser());
-    Digest d = Digest.of(data);
-    Path file = dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    return data;
+  }
+
+  /** Flips a bit of the chunk's file in the store; returns the corrupt bytes. */
+  byte[] corruptOnDisk(Digest d) throws java.io.IOException {
+    Path file = chunkFile(d);
     byte[] onDisk = Files.readAllBytes(file);
     onDisk[onDisk.length - 10] ^= 0x40;
     Files.write(file, onDisk);
+    return onDisk;
+  }
+
+  Path chunkFile(Digest d) {
+    return dir.resolve("data/chunks").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+  }
+
+  @Test
+  void aCorruptChunkIsDataLossAndNeverServed() throws Exception {
+    byte[] data = putRandomChunk(8);
+    Digest d = Digest.of(data);
+    corruptOnDisk(d);
     PhantomException e = (PhantomException) org.assertj.core.api.Assertions.catchThrowable(() -> call(
         Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(), ChunkBatch.parser()));
     assertThat(e.status()).isEqualTo(GrpcStatus.DATA_LOSS);
@@ -246,6 +262,38 @@ class StoreBusEndpointTest {
     ChunkBatch healed = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(),
         ChunkBatch.parser());
     assertThat(healed.getChunks(0).getData().toByteArray()).isEqualTo(data);
+  }
+
+  @Test
+  void aCorruptChunkIsTakenFromTheFirstPeerWhoseCopyHashesRightAndWrittenBack() throws Exception {
+    byte[] data = putRandomChunk(9);
+    Digest d = Digest.of(data);
+    byte[] onDisk = corruptOnDisk(d);
+    // Two nodes answer: one with other bytes under the chunk's name (ignored), then one with the chunk.
+    var bus = node.mesh().vertx().eventBus();
+    byte[] other = data.clone();
+    other[0] ^= 1;
+    BusRpc.listen(bus, Addresses.ZYGOTE_CHUNKS_FIND, dev.phantom.proto.store.v1.FindChunksRequest.parser(), r -> {
+      BusRpc.send(bus, r.getReplyAddress(), found("liar", d, other));
+      node.mesh().vertx().setTimer(100, t -> BusRpc.send(bus, r.getReplyAddress(), found("honest", d, data)));
+    });
+
+    ChunkBatch batch = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).addDigests(bs(d))
+        .build(), ChunkBatch.parser());
+    assertThat(batch.getChunksList()).extracting(c -> c.getData().toByteArray()).containsExactly(data, data);
+    assertThat(node.mesh().meters().get("phantom.store.chunks.refetched").counter().count()).isEqualTo(1);
+    assertThat(node.mesh().meters().get("phantom.store.corrupt").tag("kind", "chunk").counter().count()).isEqualTo(1);
+    // Written back: the next read is served from the store's own disk.
+    assertThat(Files.readAllBytes(chunkFile(d))).isNotEqualTo(onDisk);
+    ChunkBatch again = call(Addresses.STORE_CHUNKS_GET, GetChunksRequest.newBuilder().addDigests(bs(d)).build(),
+        ChunkBatch.parser());
+    assertThat(again.getChunks(0).getData().toByteArray()).isEqualTo(data);
+    assertThat(node.mesh().meters().get("phantom.store.chunks.refetched").counter().count()).isEqualTo(1);
+  }
+
+  static dev.phantom.proto.store.v1.FoundChunks found(String node, Digest d, byte[] data) {
+    return dev.phantom.proto.store.v1.FoundChunks.newBuilder().setNodeId(node)
+        .addChunks(Chunk.newBuilder().setDigest(bs(d)).setData(ByteString.copyFrom(data))).build();
   }
 
   @Test

@@ -59,6 +59,13 @@ public final class Addresses {
     return "phantom.run.events." + runId;
   }
 
+  /**
+   * Published {@code phantom.store.v1.FindChunksRequest} by the store when chunks failed verification on its
+   * disk; every zygote node listens, and one holding verified copies in its node cache sends
+   * {@code FoundChunks} to the request's reply address ({@link #storeChunksFound}).
+   */
+  public static final String ZYGOTE_CHUNKS_FIND = "phantom.zygote.chunks.find";
+
   /** Request {@code SessionCall} → reply {@code SessionReply}, to the zygote node holding the session. */
   public static String zygoteSession(String nodeId) {
     return "phantom.zygote.session." + nodeId;
@@ -89,6 +96,11 @@ public final class Addresses {
 
   /** Request {@code GetChunksRequest} (a bounded batch) → reply {@code ChunkBatch}. */
   public static final String STORE_CHUNKS_GET = "phantom.store.chunks.get";
+
+  /** Sent {@code FoundChunks} by zygote nodes to the store that published one {@code FindChunksRequest}. */
+  public static String storeChunksFound(String requestId) {
+    return "phantom.store.chunks.found." + requestId;
+  }
 
   /** Request {@code PutManifestRequest} → reply {@code PutManifestResponse}. */
   public static final String STORE_MANIFEST_PUT = "phantom.store.manifest.put";

@@ -173,6 +173,23 @@ public final class NodeImages implements AutoCloseable {
     return Future.all(lanes).mapEmpty();
   }
 
+  /**
+   * Copies of those of {@code digests} this node's cache holds, each verified as it is read (absent and
+   * corrupt ones left out): for a store that found its own copy corrupt.
+   */
+  public Future<Map<Digest, byte[]>> cachedChunks(List<Digest> digests) {
+    return blocking(() -> {
+      Map<Digest, byte[]> out = new java.util.LinkedHashMap<>();
+      for (Digest d : digests) {
+        byte[] data = cache.readChunk(d);
+        if (data != null) {
+          out.put(d, data);
+        }
+      }
+      return out;
+    });
+  }
+
   private Future<Void> lane(List<List<Digest>> batches, AtomicInteger next) {
     int i = next.getAndIncrement();
     if (i >= batches.size()) {

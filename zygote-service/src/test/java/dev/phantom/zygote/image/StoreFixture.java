@@ -7,6 +7,7 @@ import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
 import dev.phantom.support.mesh.MeshOptions;
 import dev.phantom.support.mesh.PhantomNode;
+import dev.phantom.zygote.bus.ChunkPeerEndpoint;
 import dev.phantom.zygote.bwrap.BwrapLauncher;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -30,6 +31,7 @@ final class StoreFixture implements AutoCloseable {
   final Path dir;
   final PhantomNode node;
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final List<NodeImages> peers = new java.util.ArrayList<>();
 
   StoreFixture(Path dir) throws IOException {
     this.dir = dir;
@@ -57,6 +59,14 @@ final class StoreFixture implements AutoCloseable {
     return reply.getResult().getManifestHex();
   }
 
+  /** A node cache that answers the store's requests for chunks, as every zygote node's does; closed with the fixture. */
+  NodeImages peer(String name) throws IOException {
+    NodeImages images = openCache(name);
+    peers.add(images);
+    await(new ChunkPeerEndpoint(vertx().eventBus(), name, images).register());
+    return images;
+  }
+
   NodeImages openCache(String name) throws IOException {
     return openCache(name, new BusImageSource(vertx().eventBus()));
   }
@@ -77,6 +87,7 @@ final class StoreFixture implements AutoCloseable {
 
   @Override
   public void close() {
+    peers.forEach(NodeImages::close);
     await(node.close());
   }
 }
