@@ -28,8 +28,11 @@ class WarmRunBenchmark {
     // Enough calls before measuring for the JIT to compile the whole path (C2 after thousands of calls);
     // with 20, most of it still ran interpreted or in C1, adding about a millisecond per stage.
     int warmUp = Integer.getInteger("phantom.bench.warmup", 2000);
-    try (EmbeddedMesh mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools",
-        new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", 8)))))) {
+    // -Dphantom.bench.pool=0 measures the cold path the same way.
+    int pool = Integer.getInteger("phantom.bench.pool", 8);
+    JsonArray pools = pool == 0 ? new JsonArray()
+        : new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", pool));
+    try (EmbeddedMesh mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools", pools)))) {
       long[] client = new long[rounds];
       long[] total = new long[rounds];
       long[] wall = new long[rounds];
@@ -38,7 +41,9 @@ class WarmRunBenchmark {
       int cold = 0;
       StageTraces traces = StageTraces.install();
       for (int i = -warmUp; i < rounds; i++) {
-        mesh.awaitIdleSlot("minimal");
+        if (pool > 0) {
+          mesh.awaitIdleSlot("minimal");
+        }
         traces.clear();
         long t0 = System.nanoTime();
         RunResult r = mesh.run(EmbeddedMesh.request("minimal", "true"));
@@ -58,14 +63,14 @@ class WarmRunBenchmark {
         bare[i] = (t2 - t1) / 1000;
         cold += r.getWarm() ? 0 : 1;
       }
-      System.out.printf("warm Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
-          rounds, cold);
+      System.out.printf("%s Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
+          pool > 0 ? "warm" : "cold", rounds, cold);
       System.out.printf("  client (gRPC call to result):            %s%n", stats(client));
       System.out.printf("  gateway total (request to reply):        %s%n", stats(total));
       System.out.printf("  zygote: request to handover (queued):    %s%n", stats(queued));
       System.out.printf("  zygote: handover to exit and usage:      %s%n", stats(wall));
       System.out.printf("  bare bwrap true (ProcessBuilder):        %s%n", stats(bare));
-      System.out.printf("stages of the warm run (median time since the call; step from the stage above, p50 / p90 / p99 ms)%n");
+      System.out.printf("stages of the run (median time since the call; step from the stage above, p50 / p90 / p99 ms)%n");
       traces.print(rounds);
     }
   }

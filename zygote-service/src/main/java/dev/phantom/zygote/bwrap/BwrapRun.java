@@ -168,8 +168,10 @@ final class BwrapRun implements SandboxLauncher.Interactive {
       startThreaded(io);
       return;
     }
+    StageTrace trace = StageTrace.start(warm ? "zygote.slot" : "zygote.cold");
     if (blockFd >= 0) {
       placeAndRelease();
+      trace.mark("released");
     }
     if (spec.stdin().length == 0) {
       libc.close(stdinFd);
@@ -178,7 +180,6 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
     // One thread reads all of the run's output and waits for its end: a thread per descriptor cost a
     // wake-up each after the exit, more than a warm run itself on a busy host.
-    StageTrace trace = StageTrace.start(warm ? "zygote.slot" : "zygote.cold");
     // Files to collect are read once every process is gone; otherwise the reply goes out at bubblewrap's exit.
     boolean replyAtExit = spec.collect().isEmpty();
     io.execute(() -> finish(() -> {
