@@ -314,15 +314,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
           blockPipe == null ? -1 : blockPipe.read};
       trace.mark("pipes");
       int pid = spawn(argv, targets);
-      trace.mark("spawned");
+      trace.end("spawned");
       BwrapLauncherProcesses.spawned(pid);
       started = true;
       closeAll(childEnds);
-      if (block) {
-        enterEarly(group, pid);
-        trace.mark("in-cgroup");
-      }
-      trace.end("done");
       return new Spawned(pid, startNanos, stdin.write, stdout.read, stderr.read, status.read,
           blockPipe == null ? -1 : blockPipe.write, group, workspaces, workspace,
           wsMount.map(Mount.Workspace::target).orElse(""));
@@ -338,21 +333,6 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
         }
       }
       throw e;
-    }
-  }
-
-  /**
-   * Moves bubblewrap (still the prlimit or setpriv that execs it) into the run's cgroup at once, so that the
-   * sandbox's first process it makes later is born in the group and need not be moved: on cgroup v1 each
-   * move costs an RCU grace period per hierarchy (about 1 ms each here: 8.6 ms at the median for two
-   * processes in four hierarchies). Best effort: the release handshake checks both processes and moves
-   * what is not in yet, before the sandbox may run anything.
-   */
-  private static void enterEarly(SandboxCgroups.Group group, int pid) {
-    try {
-      group.add(pid);
-    } catch (ZygoteException e) {
-      // bubblewrap already failed and exited; its status and stderr say why
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.phantom.zygote.bwrap;
 
-import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.core.BwrapStatus;
 import dev.phantom.zygote.core.ResourceLimits;
 import java.nio.charset.StandardCharsets;
@@ -24,22 +23,13 @@ final class SandboxRelease {
    */
   static int placeAndRelease(BwrapLauncher launcher, LibC libc, Spawned spawned, ResourceLimits limits,
       StringBuilder statusText) {
-    StageTrace trace = StageTrace.start("zygote.release");
     try {
       int child = readUntilChildPid(libc, spawned.statusFd(), statusText);
       if (child < 0) {
         return -1;
       }
-      trace.mark("child-pid");
-      // Usually both are in already: bubblewrap was moved right after it was spawned, before it made the
-      // sandbox's first process, which was born in the group (BwrapLauncher.spawnSandbox).
-      if (!spawned.group().holds(spawned.pid())) {
-        spawned.group().add(spawned.pid());
-      }
-      if (!spawned.group().holds(child)) {
-        spawned.group().add(child);
-      }
-      trace.mark("in-cgroup");
+      spawned.group().add(spawned.pid());
+      spawned.group().add(child);
       if (launcher.rlimitsBySyscall()) {
         setRlimit(libc, child, LibC.RLIMIT_CORE, 0);
         if (limits.maxOpenFiles() > 0) {
@@ -52,7 +42,6 @@ final class SandboxRelease {
       if (libc.write(spawned.blockFd(), new byte[] {'1'}, 1) != 1) {
         throw new IllegalStateException("releasing the sandbox failed: errno " + LibC.errno());
       }
-      trace.end("released");
       return child;
     } finally {
       libc.close(spawned.blockFd());

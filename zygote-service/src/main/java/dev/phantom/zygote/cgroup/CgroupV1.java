@@ -146,11 +146,6 @@ public final class CgroupV1 implements SandboxCgroups {
     }
 
     @Override
-    public boolean holds(int pid) {
-      return distinctDirs().stream().allMatch(dir -> CgroupFiles.pids(dir).contains(pid));
-    }
-
-    @Override
     public void killAll() {
       // Every process of the sandbox is in every hierarchy; one list is enough, the others catch stragglers.
       for (Path dir : distinctDirs()) {

@@ -145,11 +145,6 @@ public final class CgroupV2 implements SandboxCgroups {
     }
 
     @Override
-    public boolean holds(int pid) {
-      return CgroupFiles.pids(dir).contains(pid);
-    }
-
-    @Override
     public void killAll() {
       Path kill = dir.resolve("cgroup.kill"); // Linux 5.14+: kills the whole subtree atomically
       if (Files.exists(kill)) {

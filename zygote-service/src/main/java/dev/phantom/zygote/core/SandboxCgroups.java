@@ -46,9 +46,6 @@ public interface SandboxCgroups {
     /** Moves a process (and its future children) into the group, in every controller. */
     void add(int pid);
 
-    /** True when {@code pid} is in the group in every controller (only reads: moving a process is the dear part). */
-    boolean holds(int pid);
-
     /** Sends SIGKILL to every process in the group once; does not wait. Safe to call from any thread. */
     void killAll();
 
@@ -82,11 +79,6 @@ public interface SandboxCgroups {
       return new Group() {
         @Override
         public void add(int pid) {}
-
-        @Override
-        public boolean holds(int pid) {
-          return true;
-        }
 
         @Override
         public void killAll() {}
