@@ -13,6 +13,7 @@ import dev.phantom.proto.zygote.v1.SpawnRequest;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.trace.StageTrace;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -78,8 +79,13 @@ public final class RunCoordinator {
   /** Runs to completion. Completing {@code cancelled} kills the sandbox. */
   public Future<RunResult> run(RunRequest request, Future<Void> cancelled) {
     long startNanos = System.nanoTime();
-    return placeAndSpawn(request, "", cancelled)
-        .map(result -> finish(request, result, startNanos));
+    StageTrace trace = StageTrace.start("gateway.run");
+    return placeAndSpawn(request, "", cancelled, trace)
+        .map(result -> {
+          RunResult done = finish(request, result, startNanos);
+          trace.end("finished");
+          return done;
+        });
   }
 
   /** Runs a program given as source, through the same path as {@link #run}. */
@@ -119,7 +125,7 @@ public final class RunCoordinator {
       }
     });
     events.completion()
-        .compose(registered -> placeAndSpawn(request, address, cancelled))
+        .compose(registered -> placeAndSpawn(request, address, cancelled, StageTrace.start("gateway.stream")))
         .onFailure(done::tryFail)
         .onSuccess(result -> vertx.setTimer(EXIT_EVENT_GRACE_MS, id -> {
           // The exit event normally arrives before or right after the reply; never wait for it forever.
@@ -135,9 +141,10 @@ public final class RunCoordinator {
    * spawn) is placed once more, on another node. A spawn that reached a node is never sent again, even when
    * the node is lost afterwards: whether its sandbox had started cannot be known, and a run must not run twice.
    */
-  private Future<RunResult> placeAndSpawn(RunRequest request, String streamAddress, Future<Void> cancelled) {
-    return prepare(request, streamAddress, List.of())
-        .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+  private Future<RunResult> placeAndSpawn(RunRequest request, String streamAddress, Future<Void> cancelled,
+      StageTrace trace) {
+    return prepare(request, streamAddress, List.of(), trace)
+        .compose(prepared -> watch(prepared, spawn(prepared, trace), cancelled))
         .recover(failure -> {
           if (!(failure instanceof Undelivered first)) {
             return Future.failedFuture(failure);
@@ -146,13 +153,14 @@ public final class RunCoordinator {
             return Future.failedFuture(first.failure);
           }
           metrics.retried();
-          return prepare(request, streamAddress, List.of(first.nodeId))
-              .compose(prepared -> watch(prepared, spawn(prepared), cancelled))
+          return prepare(request, streamAddress, List.of(first.nodeId), trace)
+              .compose(prepared -> watch(prepared, spawn(prepared, trace), cancelled))
               .recover(again -> Future.failedFuture(again instanceof Undelivered u ? u.failure : again));
         });
   }
 
-  private Future<Prepared> prepare(RunRequest request, String streamAddress, List<String> excludeNodes) {
+  private Future<Prepared> prepare(RunRequest request, String streamAddress, List<String> excludeNodes,
+      StageTrace trace) {
     try {
       SpawnPlanner.checkShape(request);
     } catch (PhantomException e) {
@@ -160,17 +168,22 @@ public final class RunCoordinator {
     }
     String runId = streamAddress.isEmpty() ? UUID.randomUUID().toString() : runIdOf(streamAddress);
     return profiles.get(request.getProfile()).compose(profile -> {
+      trace.mark("profile");
       SpawnRequest spawn;
       try {
         spawn = planner.plan(request, profile, runId, streamAddress);
       } catch (PhantomException e) {
         return Future.failedFuture(e);
       }
+      trace.mark("planned");
       PlaceRequest place = PlaceRequest.newBuilder().setProfile(profile.getName())
           .setMemoryBytes(spawn.getLimits().getMemoryBytes()).setTimeoutMs(spawn.getTimeoutMs())
           .addAllExcludeNodes(excludeNodes).build();
       return BusRpc.request(bus, Addresses.ORCHESTRATOR_PLACE, place, Placement.parser(), CONTROL_TIMEOUT_MS)
-          .map(placement -> new Prepared(spawn, placement, spawn.getTimeoutMs()));
+          .map(placement -> {
+            trace.mark("placed");
+            return new Prepared(spawn, placement, spawn.getTimeoutMs());
+          });
     });
   }
 
@@ -179,11 +192,14 @@ public final class RunCoordinator {
   }
 
   /** Sends the spawn; once its node replied (or could not), tells the orchestrator that placed it. */
-  private Future<RunResult> spawn(Prepared prepared) {
+  private Future<RunResult> spawn(Prepared prepared, StageTrace trace) {
     String address = prepared.placement().getSpawnAddress();
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(prepared.timeoutMs() + config.spawnGraceMs());
     Future<RunResult> result = bus.<Buffer>request(address, Buffer.buffer(prepared.spawn().toByteArray()), options)
-        .map(reply -> parse(reply.body()))
+        .map(reply -> {
+          trace.mark("spawned");
+          return parse(reply.body());
+        })
         .recover(failure -> {
           PhantomException phantom = BusRpc.toPhantom(address, failure);
           return Future.failedFuture(BusRpc.undelivered(failure)

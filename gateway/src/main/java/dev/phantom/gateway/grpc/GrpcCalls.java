@@ -3,6 +3,7 @@ package dev.phantom.gateway.grpc;
 import dev.phantom.gateway.ApiMetrics;
 import dev.phantom.gateway.access.AccessControl;
 import dev.phantom.support.PhantomException;
+import dev.phantom.support.trace.StageTrace;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -76,8 +77,10 @@ public final class GrpcCalls {
   /** A unary method: acts once the request has arrived, replies with the future's value or its status. */
   public <Q, R> Handler<GrpcServerRequest<Q, R>> unary(UnaryMethod<Q, R> method) {
     return admitted((call, caller, ended) -> {
+      StageTrace trace = StageTrace.start("gateway.grpc");
       Future<Void> cancelled = cancellationOf(call);
       whenReceived(call, ended, request -> {
+        trace.mark("received");
         Future<R> result;
         try {
           result = method.apply(caller, request, cancelled);
@@ -85,7 +88,9 @@ public final class GrpcCalls {
           result = Future.failedFuture(e);
         }
         result.onComplete(value -> {
+          trace.mark("result");
           call.response().end(value);
+          trace.end("replied");
           ended.accept("OK");
         }, failure -> ended.accept(fail(call.response(), failure)));
       });

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Where a warm {@code Run} of {@code true} spends its time, alternating with a bare {@code bwrap ... true}
  * (same mounts, no JVM) in one run: what the client sees, the gateway's total, the zygote's share (queue
- * and command wall). Prints figures, asserts nothing; not run by default ({@code -Dit.test=WarmRunBenchmark
- * -Dfailsafe.failIfNoSpecifiedTests=false}).
+ * and command wall), and the stages of each call ({@link dev.phantom.support.trace.StageTrace}). Prints
+ * figures, asserts nothing; not run by default ({@code -Dit.test=WarmRunBenchmark
+ * -Dfailsafe.failIfNoSpecifiedTests=false}; {@code -Dphantom.bench.runs=N -Dphantom.bench.warmup=N}).
  */
 class WarmRunBenchmark {
 
@@ -24,39 +25,53 @@ class WarmRunBenchmark {
   void warmRunOfTrueNextToBareBwrap() throws Exception {
     SandboxHost.assumeBubblewrap();
     int rounds = Integer.getInteger("phantom.bench.runs", 200);
-    try (EmbeddedMesh mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools",
-        new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", 8)))))) {
+    // Enough calls before measuring for the JIT to compile the whole path (C2 after thousands of calls);
+    // with 20, most of it still ran interpreted or in C1, adding about a millisecond per stage.
+    int warmUp = Integer.getInteger("phantom.bench.warmup", 2000);
+    // -Dphantom.bench.pool=0 measures the cold path the same way.
+    int pool = Integer.getInteger("phantom.bench.pool", 8);
+    JsonArray pools = pool == 0 ? new JsonArray()
+        : new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", pool));
+    try (EmbeddedMesh mesh = EmbeddedMesh.start(new JsonObject().put("zygote", new JsonObject().put("pools", pools)))) {
       long[] client = new long[rounds];
       long[] total = new long[rounds];
       long[] wall = new long[rounds];
       long[] queued = new long[rounds];
       long[] bare = new long[rounds];
       int cold = 0;
-      for (int i = -20; i < rounds; i++) {
-        mesh.awaitIdleSlot("minimal");
+      StageTraces traces = StageTraces.install();
+      for (int i = -warmUp; i < rounds; i++) {
+        if (pool > 0) {
+          mesh.awaitIdleSlot("minimal");
+        }
+        traces.clear();
         long t0 = System.nanoTime();
         RunResult r = mesh.run(EmbeddedMesh.request("minimal", "true"));
         long t1 = System.nanoTime();
+        if (i < 0) {
+          continue;
+        }
+        traces.round(t0, t1);
         Process p = new ProcessBuilder(BARE).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         p.waitFor();
         long t2 = System.nanoTime();
-        if (i >= 0) {
-          client[i] = (t1 - t0) / 1000;
-          total[i] = r.getTimings().getTotalMicros();
-          wall[i] = r.getTimings().getWallMicros();
-          queued[i] = r.getTimings().getSpawnMicros();
-          bare[i] = (t2 - t1) / 1000;
-          cold += r.getWarm() ? 0 : 1;
-        }
+        client[i] = (t1 - t0) / 1000;
+        total[i] = r.getTimings().getTotalMicros();
+        wall[i] = r.getTimings().getWallMicros();
+        queued[i] = r.getTimings().getSpawnMicros();
+        bare[i] = (t2 - t1) / 1000;
+        cold += r.getWarm() ? 0 : 1;
       }
-      System.out.printf("warm Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
-          rounds, cold);
+      System.out.printf("%s Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
+          pool > 0 ? "warm" : "cold", rounds, cold);
       System.out.printf("  client (gRPC call to result):            %s%n", stats(client));
       System.out.printf("  gateway total (request to reply):        %s%n", stats(total));
       System.out.printf("  zygote: request to handover (queued):    %s%n", stats(queued));
       System.out.printf("  zygote: handover to exit and usage:      %s%n", stats(wall));
       System.out.printf("  bare bwrap true (ProcessBuilder):        %s%n", stats(bare));
+      System.out.printf("stages of the run (median time since the call; step from the stage above, p50 / p90 / p99 ms)%n");
+      traces.print(rounds);
     }
   }
 

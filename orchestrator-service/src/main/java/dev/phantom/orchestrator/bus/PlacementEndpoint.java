@@ -20,6 +20,7 @@ import dev.phantom.proto.zygote.v1.Pressure;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.trace.StageTrace;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import java.time.Duration;
@@ -104,14 +105,18 @@ public final class PlacementEndpoint {
   }
 
   Future<Placement> place(PlaceRequest request) {
+    StageTrace trace = StageTrace.start("orchestrator.place");
     if (request.getProfile().isBlank()) {
       return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
     }
     PlacementRequest wanted = new PlacementRequest(request.getProfile(), Math.max(0, request.getMemoryBytes()));
     Duration timeout = Duration.ofMillis(Integer.toUnsignedLong(request.getTimeoutMs()));
     return engine.place(wanted, Set.copyOf(request.getExcludeNodesList()), timeout)
-        .map(placed -> Placement.newBuilder().setNodeId(placed.nodeId()).setSpawnAddress(placed.spawnAddress())
-            .setPlacementId(placed.placementId()).setDoneAddress(Addresses.orchestratorDone(instanceId)).build());
+        .map(placed -> {
+          trace.end("placed");
+          return Placement.newBuilder().setNodeId(placed.nodeId()).setSpawnAddress(placed.spawnAddress())
+              .setPlacementId(placed.placementId()).setDoneAddress(Addresses.orchestratorDone(instanceId)).build();
+        });
   }
 
   void onDone(PlacementDone done) {

@@ -13,6 +13,7 @@ import dev.phantom.proto.zygote.v1.SpawnRequest;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.ZygoteConfig;
 import dev.phantom.zygote.core.KillReason;
 import dev.phantom.zygote.core.OutputSink;
@@ -143,6 +144,7 @@ public final class ZygoteBusEndpoint {
 
   Future<RunResult> spawn(SpawnRequest request) {
     long receivedNanos = System.nanoTime();
+    StageTrace trace = StageTrace.start("zygote.spawn");
     if (notReady.isPresent()) {
       rejected("not_ready");
       return Future.failedFuture(PhantomException.failedPrecondition(notReady.get()));
@@ -162,22 +164,29 @@ public final class ZygoteBusEndpoint {
       return Future.failedFuture(PhantomException.invalidArgument("run " + request.getRunId() + " is already running on node " + nodeId));
     }
     Future<RunResult> result = sandboxProfile(request.getProfile()).compose(profile -> {
+      trace.mark("profile");
       RunSpec spec = ProtoMapping.run(request, profile, config.defaultTimeoutMs(), config.maxOutputBytes());
       String streamAddress = request.getStreamAddress();
       OutputSink sink = streamAddress.isEmpty() ? null : streamTo(streamAddress);
-      return startOnLoop(state, profile, spec, sink)
+      trace.mark("mapped");
+      return startOnLoop(state, profile, spec, sink, trace)
           .compose(running -> running != null ? Future.succeededFuture(running)
-              : vertx.executeBlocking(() -> launch(state, profile, spec, sink), false))
+              : vertx.executeBlocking(() -> launch(state, profile, spec, sink, trace), false))
           // A streamed run's exit event must follow its chunks, which go out on this context; a plain
           // run's reply goes straight from the thread that saw the exit (the bus is thread-safe), one
           // scheduling hop fewer on the way back.
-          .compose(running -> sink == null ? Future.fromCompletionStage(running.outcome())
-              : Future.fromCompletionStage(running.outcome(), context))
+          .compose(running -> {
+            trace.mark(state.warm ? "handed-over" : "launched");
+            return sink == null ? Future.fromCompletionStage(running.outcome())
+              : Future.fromCompletionStage(running.outcome(), context);
+          })
           .map(outcome -> {
+            trace.mark("outcome");
             long queuedMicros = TimeUnit.NANOSECONDS.toMicros(state.launchedNanos - receivedNanos);
             RunResult full = ProtoMapping.result(outcome, nodeId, profile.digest(), queuedMicros).toBuilder()
                 .setWarm(state.warm).build();
             record(full, outcome);
+            trace.end("result");
             if (sink == null) {
               return full;
             }
@@ -200,14 +209,14 @@ public final class ZygoteBusEndpoint {
    * handover. Null (as a value) when the job must go through {@link #launch}.
    */
   private Future<SandboxLauncher.Running> startOnLoop(RunState state, SandboxProfile profile, RunSpec spec,
-      OutputSink sink) {
+      OutputSink sink, StageTrace trace) {
     // Quoting at most doubles a string, and the agents' framing is a few bytes per word.
     if (pools == null || !spec.files().isEmpty() || 2 * SlotAgent.approximateBytes(spec.argv(), spec.env()) > ATOMIC_PIPE_WRITE) {
       return Future.succeededFuture();
     }
     try {
       state.launchedNanos = System.nanoTime();
-      SandboxLauncher.Running running = startWarm(profile, spec, sink);
+      SandboxLauncher.Running running = startWarm(profile, spec, sink, trace);
       if (running != null) {
         adopt(state, running, true);
       }
@@ -230,10 +239,11 @@ public final class ZygoteBusEndpoint {
     }
   }
 
-  private SandboxLauncher.Running launch(RunState state, SandboxProfile profile, RunSpec spec, OutputSink sink) {
+  private SandboxLauncher.Running launch(RunState state, SandboxProfile profile, RunSpec spec, OutputSink sink,
+      StageTrace trace) {
     state.launchedNanos = System.nanoTime();
     SlotAgent.requireFits(spec.argv(), spec.env());
-    SandboxLauncher.Running running = pools == null ? null : startWarm(profile, spec, sink);
+    SandboxLauncher.Running running = pools == null ? null : startWarm(profile, spec, sink, trace);
     boolean warm = running != null;
     if (running == null) {
       running = launcher.launch(profile, spec, sink);
@@ -243,7 +253,8 @@ public final class ZygoteBusEndpoint {
   }
 
   /** The run in a warm slot, or null when none was free (or the one taken died before its job). */
-  private SandboxLauncher.Running startWarm(SandboxProfile profile, RunSpec spec, OutputSink sink) {
+  private SandboxLauncher.Running startWarm(SandboxProfile profile, RunSpec spec, OutputSink sink,
+      StageTrace trace) {
     while (true) {
       Optional<WarmSlot> slot = pools.take(profile, spec);
       if (slot.isEmpty()) {
@@ -251,7 +262,10 @@ public final class ZygoteBusEndpoint {
       }
       WarmSlot taken = slot.get();
       try {
-        return taken.start(spec, taken.kind().handover(new SlotAgent.Job(spec.argv(), spec.env(), "")), sink);
+        trace.mark("taken");
+        byte[] line = taken.kind().handover(new SlotAgent.Job(spec.argv(), spec.env(), ""));
+        trace.mark("encoded");
+        return taken.start(spec, line, sink);
       } catch (IllegalStateException e) {
         // The agent died between the liveness check and the handover: nothing of the job ran; next slot.
       } catch (RuntimeException e) {

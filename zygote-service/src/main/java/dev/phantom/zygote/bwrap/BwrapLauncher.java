@@ -1,5 +1,6 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.core.BwrapArgs;
 import dev.phantom.zygote.core.KillReason;
 import dev.phantom.zygote.core.Mount;
@@ -277,6 +278,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       throw new ZygoteException(ZygoteException.Reason.STOPPING, "the zygote is stopping");
     }
     long startNanos = System.nanoTime();
+    StageTrace trace = StageTrace.start("zygote.spawn-sandbox");
     validate(profile, run); // argv and env problems first, before anything is made
     Optional<Mount.Workspace> wsMount = workspaceMount(profile);
     Workspaces.Workspace workspace = null;
@@ -292,7 +294,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
                 run.workspaceBase())
             : workspaces.host(run.hostWorkspace(), wsMount.get().target(), run.files());
       }
+      trace.mark("workspace");
       group = cgroups.create(run.runId(), run.limits());
+      trace.mark("cgroup");
       // Blocked start: always with a cgroup (usage, kill), and for the rlimits (RLIMIT_CORE=0 at least).
       boolean block = cgroups.enforced() || run.limits().maxOpenFiles() > 0 || run.limits().maxFileSizeBytes() > 0;
       List<String> argv = commandLine(profile, run, workspace == null ? "" : workspace.dir().toString(), block);
@@ -310,7 +314,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       }
       int[] targets = {stdin.read, stdout.write, stderr.write, seccomp == null ? -1 : seccomp.read, status.write,
           blockPipe == null ? -1 : blockPipe.read};
+      trace.mark("pipes");
       int pid = spawn(argv, targets);
+      trace.end("spawned");
       BwrapLauncherProcesses.spawned(pid);
       started = true;
       closeAll(childEnds);

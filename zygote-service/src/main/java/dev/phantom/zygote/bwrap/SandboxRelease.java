@@ -1,5 +1,6 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.core.BwrapStatus;
 import dev.phantom.zygote.core.ResourceLimits;
 import java.nio.charset.StandardCharsets;
@@ -23,13 +24,16 @@ final class SandboxRelease {
    */
   static int placeAndRelease(BwrapLauncher launcher, LibC libc, Spawned spawned, ResourceLimits limits,
       StringBuilder statusText) {
+    StageTrace trace = StageTrace.start("zygote.release");
     try {
       int child = readUntilChildPid(libc, spawned.statusFd(), statusText);
       if (child < 0) {
         return -1;
       }
+      trace.mark("child-pid");
       spawned.group().add(spawned.pid());
       spawned.group().add(child);
+      trace.mark("in-cgroup");
       if (launcher.rlimitsBySyscall()) {
         setRlimit(libc, child, LibC.RLIMIT_CORE, 0);
         if (limits.maxOpenFiles() > 0) {
@@ -42,6 +46,7 @@ final class SandboxRelease {
       if (libc.write(spawned.blockFd(), new byte[] {'1'}, 1) != 1) {
         throw new IllegalStateException("releasing the sandbox failed: errno " + LibC.errno());
       }
+      trace.end("released");
       return child;
     } finally {
       libc.close(spawned.blockFd());

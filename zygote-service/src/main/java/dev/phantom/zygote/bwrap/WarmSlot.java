@@ -22,6 +22,8 @@ public final class WarmSlot {
   private final StringBuilder statusText;
   private final long readyNanos = System.nanoTime();
   private final AtomicBoolean used = new AtomicBoolean();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private volatile Runnable onEnd = () -> { };
 
   WarmSlot(BwrapLauncher launcher, LibC libc, SandboxProfile profile, RunSpec agent, SlotAgent kind, Spawned spawned,
       StringBuilder statusText) {
@@ -59,6 +61,22 @@ public final class WarmSlot {
   /** The bubblewrap process on the host and its sandbox's processes, for memory accounting. */
   public int pid() {
     return spawned.pid();
+  }
+
+  /**
+   * Runs {@code action} once the slot's sandbox is gone and released (its job ended, or it was discarded),
+   * on the thread that released it.
+   */
+  public void whenEnded(Runnable action) {
+    onEnd = action;
+  }
+
+  private void ended(BwrapRun run) {
+    run.released().whenComplete((done, failure) -> {
+      if (ended.compareAndSet(false, true)) {
+        onEnd.run();
+      }
+    });
   }
 
   /** False when {@code job} needs what only a fresh spawn gives (files or collection without a host workspace). */
@@ -108,7 +126,9 @@ public final class WarmSlot {
       discardNow();
       throw new IllegalStateException("the slot's agent is gone: errno " + (-n));
     }
-    return launcher.startInSlot(this, job, sink, statusText);
+    BwrapRun run = launcher.startInSlot(this, job, sink, statusText);
+    ended(run);
+    return run;
   }
 
   /** Kills the slot and releases what it holds, off the caller's thread. */
@@ -124,7 +144,7 @@ public final class WarmSlot {
     launcher.killed();
     RunSpec reaper = agent;
     // A run that nobody reads: its waiter reaps bubblewrap and its release removes the workspace and cgroup.
-    launcher.startInSlot(this, reaper, null, statusText);
+    ended(launcher.startInSlot(this, reaper, null, statusText));
   }
 
   private long writeFully(byte[] data) {

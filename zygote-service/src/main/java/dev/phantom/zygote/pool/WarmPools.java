@@ -3,6 +3,7 @@ package dev.phantom.zygote.pool;
 import dev.phantom.zygote.bwrap.BwrapLauncher;
 import dev.phantom.zygote.bwrap.WarmSlot;
 import dev.phantom.zygote.core.PoolMemory;
+import dev.phantom.zygote.core.RefillDeferral;
 import dev.phantom.zygote.core.ResourceLimits;
 import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxProfile;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -32,7 +34,8 @@ import java.util.logging.Logger;
  *
  * <p>Threads: {@link #take} runs on the caller's worker thread and never blocks on a spawn. One refill thread
  * makes slots one at a time, so refilling never takes more than one core from running jobs; it also
- * discards slots above a pool's target and those of a profile whose policy changed.
+ * discards slots above a pool's target and those of a profile whose policy changed. A pool above half its
+ * target is refilled once the jobs of taken slots have ended ({@link RefillDeferral}).
  */
 public final class WarmPools implements AutoCloseable {
 
@@ -68,6 +71,9 @@ public final class WarmPools implements AutoCloseable {
       java.nio.ByteBuffer.allocate(4).putInt(new java.security.SecureRandom().nextInt()).array());
   private static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
   private long lastSweepNanos = System.nanoTime();
+  /** Slots taken whose job has not ended (released its sandbox) yet. */
+  private final AtomicInteger jobsRunning = new AtomicInteger();
+  private volatile long lastTakeNanos = System.nanoTime() - RefillDeferral.MAX_WAIT.toNanos();
 
   /**
    * @param profiles fetches a compiled profile by name
@@ -230,7 +236,15 @@ public final class WarmPools implements AutoCloseable {
       }
       pool.hits.increment();
       pool.failures = 0; // a slot lived until a job came: the pool works
-      signal();
+      jobsRunning.incrementAndGet();
+      lastTakeNanos = System.nanoTime();
+      slot.whenEnded(() -> {
+        jobsRunning.decrementAndGet();
+        signal();
+      });
+      if (!refillWaits(pool)) {
+        signal();
+      }
       return Optional.of(slot);
     }
   }
@@ -273,13 +287,18 @@ public final class WarmPools implements AutoCloseable {
       if (!worked) {
         synchronized (wake) {
           try {
-            wake.wait(1000);
+            wake.wait(jobsRunning.get() > 0 ? RefillDeferral.MAX_WAIT.toMillis() : 1000);
           } catch (InterruptedException e) {
             return;
           }
         }
       }
     }
+  }
+
+  private boolean refillWaits(Pool pool) {
+    return RefillDeferral.waits(pool.idle.size(), PoolMemory.effectiveTarget(pool.target, memoryPressure, shrinkPressure),
+        jobsRunning.get(), Duration.ofNanos(System.nanoTime() - lastTakeNanos));
   }
 
   /** Replaces idle slots that died while they waited (killed from outside, their agent crashed). */
@@ -315,7 +334,7 @@ public final class WarmPools implements AutoCloseable {
       }
       return true;
     }
-    if (pool.idle.size() == target || System.nanoTime() < pool.nextAttemptNanos) {
+    if (pool.idle.size() == target || System.nanoTime() < pool.nextAttemptNanos || refillWaits(pool)) {
       return false;
     }
     SandboxProfile profile;

@@ -114,6 +114,27 @@ class BwrapLauncherTest {
   }
 
   @Test
+  void theResultComesAtTheCommandsExitWithAllItsOutputAndItsLeftoversAreKilled() throws Exception {
+    // More than a pipe holds, then an orphan that keeps stdout and stderr open: the run ends when the
+    // command does, with every byte it wrote, and the orphan does not outlive the sandbox.
+    String marker = "1000." + (System.nanoTime() % 1_000_000_000L);
+    RunSpec spec = spec(List.of("sh", "-c", "head -c 300000 /dev/zero | tr '\\0' a; echo done >&2; "
+        + "(sleep " + marker + " &); exit 4"));
+    long before = System.nanoTime();
+    RunOutcome out = run(TestProfiles.minimal(), spec);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before)).isLessThan(5000);
+    assertThat(out.status()).isEqualTo(RunOutcome.Status.OK);
+    assertThat(out.termination()).isEqualTo(new Termination.Exited(4));
+    assertThat(text(out.stdout())).hasSize(300_000).matches("a+");
+    assertThat(text(out.stderr())).isEqualTo("done\n");
+    long deadline = System.currentTimeMillis() + 2000;
+    while (!processesMatching(marker).isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(processesMatching(marker)).isEmpty();
+  }
+
+  @Test
   void boundedBufferNeverGrowsPastItsLimit() {
     BoundedBuffer buffer = new BoundedBuffer(10_000);
     byte[] chunk = new byte[3000];

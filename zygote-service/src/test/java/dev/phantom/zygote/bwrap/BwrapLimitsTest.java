@@ -78,8 +78,12 @@ class BwrapLimitsTest {
     return RunSpec.of("lim-" + System.nanoTime(), List.of(argv), Duration.ofMillis(timeoutMs), 1 << 20).withLimits(limits);
   }
 
+  /** The outcome, once the sandbox is also torn down (which follows the result), so each test starts clean. */
   static RunOutcome run(SandboxProfile profile, RunSpec spec) throws Exception {
-    return launcher.launch(profile, spec, null).outcome().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    var running = launcher.launch(profile, spec, null);
+    RunOutcome outcome = running.outcome().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    running.released().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return outcome;
   }
 
   static String text(byte[] b) {
