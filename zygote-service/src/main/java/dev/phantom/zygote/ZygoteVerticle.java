@@ -71,7 +71,8 @@ public final class ZygoteVerticle extends VerticleBase {
       stateDir = setup.stateDir();
       notReady = setup.notReady();
       images = NodeImages.open(vertx, stateDir.images(), new BusImageSource(vertx.eventBus()),
-          BwrapLauncher.runningAsRoot(), service.meters());
+          BwrapLauncher.runningAsRoot(), service.meters(),
+          dev.phantom.zygote.image.CacheLimit.of(config.imageCacheBytes()), InstantSource.system());
       return setup.launcher();
     }).compose(created -> {
       launcher = created;

@@ -31,10 +31,8 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
   private final long cacheMs;
   private final InstantSource clock;
   private final Map<String, Resolved> tags = new ConcurrentHashMap<>();
-  /** Trees never change once built: their top level is read once. */
+  /** A tree never changes once built (an evicted one is built again the same): its top level is read once. */
   private final Map<Path, List<ImageRoot.TopEntry>> tops = new ConcurrentHashMap<>();
-  /** Manifest hex → its tree; trees are never removed from the node cache (no eviction yet). */
-  private final Map<String, Path> built = new ConcurrentHashMap<>();
 
   public ImageProfiles(NodeImages images, Vertx vertx, long cacheMs, InstantSource clock) {
     this.images = images;
@@ -52,7 +50,7 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
       return Future.succeededFuture(profile);
     }
     return manifest(image)
-        .compose(this::tree)
+        .compose(hex -> images.materialize(hex, null))
         .compose(tree -> top(tree).map(top -> profile.withMounts(ImageRoot.mounts(tree.toString(), top, profile.mounts()))))
         .recover(failure -> {
           PhantomException p = failure instanceof PhantomException e ? e : PhantomException.internal(String.valueOf(failure));
@@ -74,15 +72,6 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
     tags.put(image, fresh);
     fresh.manifest().onFailure(e -> tags.remove(image, fresh));
     return fresh.manifest();
-  }
-
-  /** Built trees are remembered: a spawn of a known image costs no hop to a worker thread. */
-  private Future<Path> tree(String hex) {
-    Path known = built.get(hex);
-    if (known != null) {
-      return Future.succeededFuture(known);
-    }
-    return images.materialize(hex, null).onSuccess(tree -> built.put(hex, tree));
   }
 
   private Future<List<ImageRoot.TopEntry>> top(Path tree) {
