@@ -78,7 +78,8 @@ public final class ZygoteVerticle extends VerticleBase {
       launcher = created;
       endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, notReady,
           service.meters(), InstantSource.system());
-      endpoint.useImages(new ImageProfiles(images, vertx, config.profileCacheMs(), InstantSource.system()));
+      endpoint.useImages(new ImageProfiles(images, vertx, config.profileCacheMs(), InstantSource.system(),
+          config.imagePrepareWaitMs(), nodeId));
       int[] chownTo = BwrapLauncher.runningAsRoot() ? new int[] {config.sandboxUid(), config.sandboxGid()} : null;
       sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
           endpoint::sandboxProfile, notReady, service.meters(), InstantSource.system(),
