@@ -33,7 +33,7 @@ import java.util.function.Function;
 public final class ImageProfiles implements Function<SandboxProfile, Future<SandboxProfile>> {
 
   /** In the message of a spawn refused while its image is built: safe to send again, nothing ran. */
-  public static final String PREPARING = "is being prepared on node";
+  public static final String PREPARING = dev.phantom.support.bus.ImagePreparing.MARK;
 
   private final NodeImages images;
   private final long prepareWaitMs;
