@@ -117,10 +117,17 @@ final class NodeCache {
     }
   }
 
-  /** Renames a tree into {@code tmp/} (one step, so nobody sees half of it); returns where it went. */
+  /**
+   * Renames a tree into {@code tmp/} (one step, so nobody sees half of it); returns where it went, or null
+   * when it was not there (removed by hand).
+   */
   Path detachTree(String name) throws IOException {
     Path away = newTemp();
-    Files.move(tree(name), away, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.move(tree(name), away, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
     return away;
   }
 

@@ -15,7 +15,7 @@ import java.util.Set;
  */
 final class TreeUses {
 
-  /** Detaches a tree from its name; returns where it went. */
+  /** Detaches a tree from its name; returns where it went, null when it was gone already. */
   interface Detach {
     Path apply(String name) throws IOException;
   }
@@ -41,7 +41,7 @@ final class TreeUses {
 
   /**
    * Detaches the tree when it was last handed out before {@code idleBeforeMs} and is not {@code mounted};
-   * returns where it went, or null when it stays.
+   * returns where it went, or null when it stays (or was gone already: then it is forgotten).
    */
   synchronized Path removeIfIdle(String name, long idleBeforeMs, Set<String> mounted, Detach detach) throws IOException {
     Long last = lastUsedMs.get(name);

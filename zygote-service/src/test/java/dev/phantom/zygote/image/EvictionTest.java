@@ -195,4 +195,29 @@ class EvictionTest {
     assertThat(images.counters().evictedTrees()).isGreaterThanOrEqualTo(3);
     assertThat(images.counters().treesMaterialized()).isGreaterThan(1);
   }
+
+  @Test
+  void neverEvictsTheLowerLayerOfAMountedOverlay() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(dev.phantom.zygote.bwrap.BwrapLauncher.runningAsRoot() || SandboxHost.mustWork(),
+        "mounting an overlay needs root");
+    String a = image("a");
+    NodeImages images = cache(0, 1000);
+    Path tree = await(images.materialize(a, null));
+    Path upper = Files.createDirectories(dir.resolve("ov/upper"));
+    Path work = Files.createDirectories(dir.resolve("ov/work"));
+    Path merged = Files.createDirectories(dir.resolve("ov/merged"));
+    // As Workspaces mounts a restored snapshot: lower = the tree.
+    assertThat(new ProcessBuilder("mount", "-t", "overlay", "overlay", "-o",
+        "lowerdir=" + tree + ",upperdir=" + upper + ",workdir=" + work, merged.toString()).inheritIO().start().waitFor()).isZero();
+    try {
+      now.set(5000);
+      assertThat(settle(images).trees()).isZero();
+      assertThat(tree).isDirectory();
+      assertThat(Files.size(merged.resolve("f2"))).isEqualTo(FILE);
+    } finally {
+      new ProcessBuilder("umount", merged.toString()).inheritIO().start().waitFor();
+    }
+    assertThat(settle(images).trees()).isEqualTo(1);
+    assertThat(Files.exists(tree)).isFalse();
+  }
 }
