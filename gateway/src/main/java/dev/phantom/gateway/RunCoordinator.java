@@ -13,6 +13,7 @@ import dev.phantom.proto.zygote.v1.SpawnRequest;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.bus.ImagePreparing;
 import dev.phantom.support.trace.StageTrace;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +39,13 @@ public final class RunCoordinator {
   private static final long CONTROL_TIMEOUT_MS = 5_000;
   /** After the node's reply, how long a streamed run's final event may still be on its way. */
   private static final long EXIT_EVENT_GRACE_MS = 5_000;
+  /**
+   * How long a run is sent again while its node materializes the image (each refusal comes after the
+   * node's own wait, imagePrepareWaitMs); past it, the refusal reaches the caller as UNAVAILABLE.
+   */
+  static final long IMAGE_PREPARE_MAX_MS = 600_000;
+  /** Pause between a refusal for an image being prepared and the next send. */
+  static final long IMAGE_RESEND_DELAY_MS = 200;
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -142,6 +150,29 @@ public final class RunCoordinator {
    * the node is lost afterwards: whether its sandbox had started cannot be known, and a run must not run twice.
    */
   private Future<RunResult> placeAndSpawn(RunRequest request, String streamAddress, Future<Void> cancelled,
+      StageTrace trace) {
+    return whileImagePrepared(request, streamAddress, cancelled, trace, System.nanoTime());
+  }
+
+  /**
+   * Sends the run again while its node answers that the image is being prepared (nothing ran then): the
+   * first use of a large image must not fail as a lost node.
+   */
+  private Future<RunResult> whileImagePrepared(RunRequest request, String streamAddress, Future<Void> cancelled,
+      StageTrace trace, long sinceNanos) {
+    return placeAndSpawnOnce(request, streamAddress, cancelled, trace).recover(failure -> {
+      if (!ImagePreparing.is(failure) || cancelled.isComplete()
+          || System.nanoTime() - sinceNanos > IMAGE_PREPARE_MAX_MS * 1_000_000) {
+        return Future.failedFuture(failure);
+      }
+      metrics.resentWhileImagePrepared();
+      Promise<Void> pause = Promise.promise();
+      vertx.setTimer(IMAGE_RESEND_DELAY_MS, id -> pause.complete());
+      return pause.future().compose(v -> whileImagePrepared(request, streamAddress, cancelled, trace, sinceNanos));
+    });
+  }
+
+  private Future<RunResult> placeAndSpawnOnce(RunRequest request, String streamAddress, Future<Void> cancelled,
       StageTrace trace) {
     return prepare(request, streamAddress, List.of(), trace)
         .compose(prepared -> watch(prepared, spawn(prepared, trace), cancelled))

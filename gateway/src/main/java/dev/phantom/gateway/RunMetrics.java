@@ -27,6 +27,14 @@ public final class RunMetrics {
         .increment();
   }
 
+  /** A spawn refused while its node prepared the image was sent again. */
+  void resentWhileImagePrepared() {
+    Counter.builder("phantom.runs.image.waits")
+        .description("One-shot runs sent again because their node was still materializing the profile's image")
+        .register(registry)
+        .increment();
+  }
+
   void record(String profile, RunResult result) {
     String status = result.getStatus().name().replace("RUN_STATUS_", "").toLowerCase();
     Counter.builder("phantom.runs")

@@ -17,6 +17,7 @@ import dev.phantom.proto.zygote.v1.SpawnRequest;
 import dev.phantom.support.PhantomException;
 import dev.phantom.support.bus.Addresses;
 import dev.phantom.support.bus.BusRpc;
+import dev.phantom.support.bus.ImagePreparing;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -119,5 +120,36 @@ class RunCoordinatorRetryTest {
     }
     assertThat(spawnsOn).containsExactly("gone");
     assertThat(placements).hasSize(1);
+  }
+
+  @Test
+  void aSpawnRefusedWhileItsNodePreparesTheImageIsSentAgainUntilItRuns() throws Exception {
+    // "gone" is alive this time, and refuses twice while it materializes the profile's image.
+    BusRpc.serve(vertx.eventBus(), Addresses.zygoteSpawn("gone"), SpawnRequest.parser(), spawn -> {
+      spawnsOn.add("gone");
+      return spawnsOn.size() <= 2
+          ? Future.failedFuture(PhantomException.unavailable("image 'big:1' of profile minimal: "
+              + ImagePreparing.MARK + " gone (its first use here); nothing ran, send the run again"))
+          : Future.succeededFuture(RunResult.newBuilder().setStatus(RunStatus.RUN_STATUS_OK).setNodeId("gone").build());
+    });
+
+    RunResult result = run().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    assertThat(result.getNodeId()).isEqualTo("gone");
+    assertThat(spawnsOn).containsExactly("gone", "gone", "gone");
+    assertThat(placements).hasSize(3);
+  }
+
+  @Test
+  void anyOtherUnavailableReplyIsNotSentAgain() throws Exception {
+    BusRpc.serve(vertx.eventBus(), Addresses.zygoteSpawn("gone"), SpawnRequest.parser(), spawn -> {
+      spawnsOn.add("gone");
+      return Future.failedFuture(PhantomException.unavailable("node gone is draining"));
+    });
+
+    ExecutionException e = org.assertj.core.api.Assertions.catchThrowableOfType(ExecutionException.class,
+        () -> run().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertThat(e.getCause()).isInstanceOf(PhantomException.class).hasMessageContaining("draining");
+    assertThat(spawnsOn).containsExactly("gone");
   }
 }

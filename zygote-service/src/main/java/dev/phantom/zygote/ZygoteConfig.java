@@ -35,6 +35,12 @@ import java.util.Optional;
  * @param poolShrinkPressure memory pressure (PSI some avg10, percent) above which pools shrink to half
  * @param pressureDir where the node's pressure files (cpu, memory, io) are read; anything but the default
  *     {@value #DEFAULT_PRESSURE_DIR} is for tests that skew one node's pressure (no PSI triggers then)
+ * @param imageCacheBytes cap of the node's image cache (chunks and files under {@code <stateDir>/images});
+ *     above it, chunks and then the least recently used trees no sandbox uses are evicted. Default
+ *     {@link dev.phantom.zygote.image.CacheLimit#DEFAULT_MAX_BYTES} (20 GiB)
+ * @param imagePrepareWaitMs how long a spawn waits for its image to be materialized before it is refused with
+ *     UNAVAILABLE ("image ... is being prepared on node ..."; the gateway sends it again); below the gateway's
+ *     spawnGraceMs. 0 = wait as long as it takes
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -57,7 +63,9 @@ public record ZygoteConfig(
     List<PoolSetting> pools,
     double poolMemoryShare,
     double poolShrinkPressure,
-    String pressureDir) {
+    String pressureDir,
+    long imageCacheBytes,
+    long imagePrepareWaitMs) {
 
   /** One warm pool of the configuration. */
   public record PoolSetting(String profile, int size, SlotAgent agent) {}
@@ -88,11 +96,13 @@ public record ZygoteConfig(
   public static final long DEFAULT_SESSION_RETAIN_STOPPED_MS = 300_000;
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
   public static final String DEFAULT_PRESSURE_DIR = "/proc/pressure";
+  /** A third of the gateway's default spawn grace (15 s): the refusal reaches it well before it gives up. */
+  public static final long DEFAULT_IMAGE_PREPARE_WAIT_MS = 5_000;
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
       "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups",
       "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes",
-      "pools", "poolMemoryPercent", "poolShrinkPressure", "pressureDir");
+      "pools", "poolMemoryPercent", "poolShrinkPressure", "pressureDir", "imageCacheBytes", "imagePrepareWaitMs");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -119,7 +129,9 @@ public record ZygoteConfig(
         json.containsKey("pools") ? pools(reader, reader.objects("pools")) : DEFAULT_POOLS,
         reader.integer("poolMemoryPercent", Math.round(PoolMemory.DEFAULT_SHARE * 100), 0, 90) / 100.0,
         reader.integer("poolShrinkPressure", Math.round(PoolMemory.DEFAULT_SHRINK_PRESSURE), 0, 100),
-        reader.string("pressureDir", DEFAULT_PRESSURE_DIR));
+        reader.string("pressureDir", DEFAULT_PRESSURE_DIR),
+        reader.integer("imageCacheBytes", dev.phantom.zygote.image.CacheLimit.DEFAULT_MAX_BYTES, 0, 1L << 50),
+        reader.integer("imagePrepareWaitMs", DEFAULT_IMAGE_PREPARE_WAIT_MS, 0, 600_000));
     if (!config.pressureDir().startsWith("/")) {
       reader.problem("pressureDir must be an absolute path: " + config.pressureDir());
     }

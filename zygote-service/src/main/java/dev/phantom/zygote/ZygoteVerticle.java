@@ -72,13 +72,15 @@ public final class ZygoteVerticle extends VerticleBase {
       stateDir = setup.stateDir();
       notReady = setup.notReady();
       images = NodeImages.open(vertx, stateDir.images(), new BusImageSource(vertx.eventBus()),
-          BwrapLauncher.runningAsRoot(), service.meters());
+          BwrapLauncher.runningAsRoot(), service.meters(),
+          dev.phantom.zygote.image.CacheLimit.of(config.imageCacheBytes()), InstantSource.system());
       return setup.launcher();
     }).compose(created -> {
       launcher = created;
       endpoint = new ZygoteBusEndpoint(vertx, nodeId, HostArch.current(), config, launcher, notReady,
           service.meters(), InstantSource.system());
-      endpoint.useImages(new ImageProfiles(images, vertx, config.profileCacheMs(), InstantSource.system()));
+      endpoint.useImages(new ImageProfiles(images, vertx, config.profileCacheMs(), InstantSource.system(),
+          config.imagePrepareWaitMs(), nodeId));
       int[] chownTo = BwrapLauncher.runningAsRoot() ? new int[] {config.sandboxUid(), config.sandboxGid()} : null;
       sessions = new SessionManager(vertx, nodeId, config, launcher, stateDir.sessions(), chownTo,
           endpoint::sandboxProfile, notReady, service.meters(), InstantSource.system(),

@@ -4,6 +4,7 @@ import dev.phantom.support.PhantomException;
 import dev.phantom.zygote.core.ImageRoot;
 import dev.phantom.zygote.core.SandboxProfile;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
@@ -23,21 +24,36 @@ import java.util.function.Function;
  * compiled profiles), materializes the manifest and adds the tree's top-level entries to the mounts
  * ({@link ImageRoot}). A profile without an image passes unchanged. Failures name the image and the
  * profile and keep the store's status (NOT_FOUND for an unknown tag or manifest).
+ *
+ * <p>The first use of a large image on a node can take longer than the gateway waits past a run's timeout.
+ * So a spawn waits at most {@code prepareWaitMs} for a tree being built, then fails with UNAVAILABLE and
+ * {@link #PREPARING} in its message: nothing ran, the build carries on, and the caller (the gateway) sends
+ * the run again; once the tree is in place, spawns take it at once.
  */
 public final class ImageProfiles implements Function<SandboxProfile, Future<SandboxProfile>> {
 
+  /** In the message of a spawn refused while its image is built: safe to send again, nothing ran. */
+  public static final String PREPARING = dev.phantom.support.bus.ImagePreparing.MARK;
+
   private final NodeImages images;
+  private final long prepareWaitMs;
+  private final String nodeId;
   private final Vertx vertx;
   private final long cacheMs;
   private final InstantSource clock;
   private final Map<String, Resolved> tags = new ConcurrentHashMap<>();
-  /** Trees never change once built: their top level is read once. */
+  /** A tree never changes once built (an evicted one is built again the same): its top level is read once. */
   private final Map<Path, List<ImageRoot.TopEntry>> tops = new ConcurrentHashMap<>();
-  /** Manifest hex → its tree; trees are never removed from the node cache (no eviction yet). */
-  private final Map<String, Path> built = new ConcurrentHashMap<>();
 
-  public ImageProfiles(NodeImages images, Vertx vertx, long cacheMs, InstantSource clock) {
+  /**
+   * @param prepareWaitMs how long a spawn waits for its image's tree; 0 = as long as the build takes
+   * @param nodeId this node, named in the message of a spawn refused meanwhile
+   */
+  public ImageProfiles(NodeImages images, Vertx vertx, long cacheMs, InstantSource clock, long prepareWaitMs,
+      String nodeId) {
     this.images = images;
+    this.prepareWaitMs = prepareWaitMs;
+    this.nodeId = nodeId;
     this.vertx = vertx;
     this.cacheMs = cacheMs;
     this.clock = clock;
@@ -76,13 +92,23 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
     return fresh.manifest();
   }
 
-  /** Built trees are remembered: a spawn of a known image costs no hop to a worker thread. */
   private Future<Path> tree(String hex) {
-    Path known = built.get(hex);
-    if (known != null) {
-      return Future.succeededFuture(known);
+    Future<Path> tree = images.materialize(hex, null);
+    if (tree.isComplete() || prepareWaitMs == 0) {
+      return tree;
     }
-    return images.materialize(hex, null).onSuccess(tree -> built.put(hex, tree));
+    Promise<Path> waited = Promise.promise();
+    long timer = vertx.setTimer(prepareWaitMs, id -> waited.tryFail(PhantomException.unavailable(PREPARING + " " + nodeId
+        + " (its first use here: manifest " + hex.substring(0, 12) + " is being materialized); nothing ran, send the run again")));
+    tree.onComplete(result -> {
+      vertx.cancelTimer(timer);
+      if (result.succeeded()) {
+        waited.tryComplete(result.result());
+      } else {
+        waited.tryFail(result.cause());
+      }
+    });
+    return waited.future();
   }
 
   private Future<List<ImageRoot.TopEntry>> top(Path tree) {

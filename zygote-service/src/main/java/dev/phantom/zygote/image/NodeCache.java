@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -99,6 +100,35 @@ final class NodeCache {
 
   Path tree(String name) {
     return trees.resolve(name);
+  }
+
+  Path filesDir() {
+    return files;
+  }
+
+  Path chunksDir() {
+    return chunks;
+  }
+
+  /** Names of the trees in place. */
+  List<String> treeNames() throws IOException {
+    try (var entries = Files.list(trees)) {
+      return entries.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  /**
+   * Renames a tree into {@code tmp/} (one step, so nobody sees half of it); returns where it went, or null
+   * when it was not there (removed by hand).
+   */
+  Path detachTree(String name) throws IOException {
+    Path away = newTemp();
+    try {
+      Files.move(tree(name), away, StandardCopyOption.ATOMIC_MOVE);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    return away;
   }
 
   boolean hasTree(String name) {

@@ -12,6 +12,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.StampedLock;
 import java.util.logging.Logger;
 
 /**
@@ -28,6 +31,11 @@ import java.util.logging.Logger;
  *
  * <p>Threads: callable from any thread; file work runs on a worker pool of its own, never on an event
  * loop. Concurrent materializations of one tree share one build.
+ *
+ * <p>Eviction: after each build and every {@link CacheLimit#checkEveryMs()}, a {@link CacheEvictor} pass
+ * brings the cache under {@link CacheLimit#maxBytes()}. Builds hold a read stamp of {@link #guard} for their
+ * whole length and a pass its write stamp, so a pass never removes a chunk or file a build has counted on;
+ * a pass that finds a build running waits for the next check rather than stall it.
  */
 public final class NodeImages implements AutoCloseable {
 
@@ -49,10 +57,25 @@ public final class NodeImages implements AutoCloseable {
   private final ImageCounters counters;
   private final Timer buildTime;
   private final Map<String, Future<Path>> building = new ConcurrentHashMap<>();
+  private final TreeUses uses;
+  private final CacheEvictor evictor;
+  private final InstantSource clock;
+  private final StampedLock guard = new StampedLock();
+  private final AtomicBoolean evicting = new AtomicBoolean();
+  private final Vertx vertx;
+  private final long checkTimer;
 
-  private NodeImages(NodeCache cache, ImageSource source, WorkerExecutor workers, ImageCounters counters,
-      MeterRegistry meters) {
+  private NodeImages(Vertx vertx, NodeCache cache, ImageSource source, WorkerExecutor workers, ImageCounters counters,
+      MeterRegistry meters, CacheLimit limit, InstantSource clock) throws IOException {
+    this.vertx = vertx;
     this.cache = cache;
+    this.clock = clock;
+    this.uses = new TreeUses();
+    for (String name : cache.treeNames()) {
+      uses.add(name, clock.millis());
+    }
+    this.evictor = new CacheEvictor(cache, uses, TreeMounts.host(), limit, clock, counters);
+    this.checkTimer = limit.checkEveryMs() > 0 ? vertx.setPeriodic(limit.checkEveryMs(), id -> evict()) : -1;
     this.trees = new TreeWriter(cache);
     this.source = source;
     this.workers = workers;
@@ -68,10 +91,39 @@ public final class NodeImages implements AutoCloseable {
    */
   public static NodeImages open(Vertx vertx, Path dir, ImageSource source, boolean root, MeterRegistry meters)
       throws IOException {
+    return open(vertx, dir, source, root, meters, CacheLimit.of(CacheLimit.DEFAULT_MAX_BYTES), InstantSource.system());
+  }
+
+  /** Blocking, as {@link #open(Vertx, Path, ImageSource, boolean, MeterRegistry)}, with a cap on the cache. */
+  public static NodeImages open(Vertx vertx, Path dir, ImageSource source, boolean root, MeterRegistry meters,
+      CacheLimit limit, InstantSource clock) throws IOException {
     ImageCounters counters = new ImageCounters();
     NodeCache cache = NodeCache.open(dir, root, counters);
     counters.register(meters);
-    return new NodeImages(cache, source, vertx.createSharedWorkerExecutor("phantom-images", WORKERS), counters, meters);
+    return new NodeImages(vertx, cache, source, vertx.createSharedWorkerExecutor("phantom-images", WORKERS), counters,
+        meters, limit, clock);
+  }
+
+  /**
+   * Brings the cache under its cap now, unless a pass or a build is running (the check after that build
+   * does it); the pass's result, or null when skipped.
+   */
+  Future<CacheEvictor.Pass> evict() {
+    if (!evicting.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
+    return workers.<CacheEvictor.Pass>executeBlocking(() -> {
+      long stamp = guard.tryWriteLock();
+      if (stamp == 0) {
+        return null;
+      }
+      try {
+        return evictor.run();
+      } finally {
+        guard.unlockWrite(stamp);
+      }
+    }, false).onComplete(r -> evicting.set(false))
+        .onFailure(e -> LOG.warning("image cache " + cache.dir() + ": eviction failed: " + e));
   }
 
   public ImageCounters counters() {
@@ -96,13 +148,22 @@ public final class NodeImages implements AutoCloseable {
       return Future.failedFuture(PhantomException.invalidArgument("image manifest: " + e.getMessage()));
     }
     String name = owner == null ? root.hex() : root.hex() + "-" + owner.uid() + "-" + owner.gid();
+    if (uses.touch(name, clock.millis())) {
+      // Known in place: no hop to a worker. Touching protects it from eviction for the grace.
+      counters.treesReused.incrementAndGet();
+      return Future.succeededFuture(cache.tree(name));
+    }
     Promise<Path> promise = Promise.promise();
     Future<Path> running = building.putIfAbsent(name, promise.future());
     if (running != null) {
       return running;
     }
     long start = System.nanoTime();
-    blocking(() -> cache.hasTree(name)).compose(present -> {
+    long[] stamp = {0};
+    blocking(() -> {
+      stamp[0] = guard.readLock();
+      return cache.hasTree(name);
+    }).compose(present -> {
       if (present) {
         counters.treesReused.incrementAndGet();
         return Future.succeededFuture(cache.tree(name));
@@ -123,8 +184,17 @@ public final class NodeImages implements AutoCloseable {
             return tree;
           });
     }).onComplete(result -> {
+      if (result.succeeded()) {
+        uses.add(name, clock.millis());
+      }
+      if (stamp[0] != 0) {
+        guard.unlockRead(stamp[0]);
+      }
       building.remove(name, promise.future());
       promise.handle(result);
+      if (result.succeeded()) {
+        evict();
+      }
     });
     return promise.future();
   }
@@ -229,6 +299,7 @@ public final class NodeImages implements AutoCloseable {
 
   @Override
   public void close() {
+    vertx.cancelTimer(checkTimer);
     workers.close();
   }
 }

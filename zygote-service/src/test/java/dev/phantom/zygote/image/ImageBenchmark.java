@@ -116,7 +116,7 @@ class ImageBenchmark {
       SandboxProfile bare = new SandboxProfile("imaged", "sha256:imaged", TestProfiles.ALLOW_ALL,
           List.of(new Mount.Proc("/proc"), new Mount.Dev("/dev"), new Mount.Tmpfs("/tmp", 16L << 20)),
           Map.of("PATH", "/usr/bin:/bin"), "sandbox", "/tmp", 1000, 1000, host.limits(), "tiny-root:1");
-      SandboxProfile imaged = await(new ImageProfiles(images, store.vertx(), 60_000, InstantSource.system()).apply(bare));
+      SandboxProfile imaged = await(new ImageProfiles(images, store.vertx(), 60_000, InstantSource.system(), 0, "bench").apply(bare));
       long[] onHost = new long[RUNS];
       long[] onImage = new long[RUNS];
       for (int i = -5; i < RUNS; i++) {

@@ -178,4 +178,33 @@ class ImageSandboxTest {
     assertThat(digest.status()).isEqualTo(GrpcStatus.NOT_FOUND);
     assertThat(digest.getMessage()).contains("image '" + "ab".repeat(32) + "' of profile ghost-digest");
   }
+
+  @Test
+  void aSpawnWhoseImageTakesLongToPrepareIsRefusedAsRetryableAndTheBuildCarriesOn() throws Exception {
+    store.importDir(SmallRoot.build(store.source("root")), "tiny-root:1");
+    profiles.put("imaged", imageProfile("imaged", "tiny-root:1"));
+    // A slow store: every chunk fetch waits 1.5 s (a large image's first fetch, without its bytes).
+    store.vertx().eventBus().addInboundInterceptor(delivery -> {
+      if (delivery.message().address().equals(Addresses.STORE_CHUNKS_GET)) {
+        store.vertx().setTimer(1_500, id -> delivery.next());
+      } else {
+        delivery.next();
+      }
+    });
+    String node = deploy(new JsonObject().put("pools", new JsonArray()).put("imagePrepareWaitMs", 200));
+
+    PhantomException refused = catchThrowableOfType(PhantomException.class, () -> run(node, "p1", "imaged", "cat", "/data/hello.txt"));
+    assertThat(refused.status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+    assertThat(refused.getMessage()).contains("image 'tiny-root:1' of profile imaged", ImageProfiles.PREPARING + " " + node,
+        "nothing ran");
+    // The build went on without the spawn: the same run, sent again once the tree is in place, runs.
+    var built = store.meters.get("phantom.zygote.image.trees.materialized").functionCounter();
+    for (int i = 0; i < 300 && built.count() < 1; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(built.count()).isEqualTo(1);
+    RunResult r = run(node, "p1", "imaged", "cat", "/data/hello.txt");
+    assertThat(r.getStatus()).as(r.toString()).isEqualTo(RunStatus.RUN_STATUS_OK);
+    assertThat(r.getStdout().toStringUtf8()).isEqualTo(SmallRoot.HELLO);
+  }
 }
