@@ -93,8 +93,11 @@ final class CacheEvictor {
       chunksRemoved++;
     }
     if (total[0] > limit.maxBytes()) {
-      Set<String> mounted = mounts.inUse();
+      // The clock first, then the mounts: a tree handed out before idleBefore and not mounted at the scan
+      // was not mounted within the grace. Read the other way round, a tree mounted just after the scan could
+      // pass for idle on a clock read later.
       long idleBefore = clock.millis() - limit.graceMs();
+      Set<String> mounted = mounts.inUse();
       for (String name : uses.leastRecentlyUsed()) {
         if (total[0] <= limit.maxBytes()) {
           break;
