@@ -51,7 +51,7 @@ class McpSdkIT {
   private static void assertSawTheTools(JsonObject seen) {
     assertThat(seen.getJsonObject("server").getString("name")).isEqualTo("phantom-fragment");
     assertThat(seen.getJsonArray("tools").getList()).contains("run_code", "run_command", "list_profiles",
-        "create_sandbox", "execute_command", "write_file", "read_file", "list_files", "destroy_sandbox");
+        "create_sandbox", "execute_command", "write_file", "read_file", "list_files", "destroy_sandbox", "snapshot_sandbox");
     assertThat(seen.getJsonObject("command").getBoolean("isError")).isFalse();
     assertThat(seen.getJsonObject("command").getString("text")).contains("sdk-42");
     assertThat(seen.getJsonObject("code").getBoolean("isError")).isFalse();

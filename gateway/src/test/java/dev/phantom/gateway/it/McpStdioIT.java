@@ -52,7 +52,7 @@ class McpStdioIT {
       JsonArray tools = list.getJsonObject("result").getJsonArray("tools");
       assertThat(tools.stream().map(tool -> ((JsonObject) tool).getString("name")))
           .containsExactly("run_code", "run_command", "list_profiles", "create_sandbox", "execute_command",
-              "write_file", "read_file", "list_files", "destroy_sandbox");
+              "write_file", "read_file", "list_files", "destroy_sandbox", "snapshot_sandbox");
 
       JsonObject call = exchange(stdin, stdout, stderr, toolCall(3, new JsonObject().put("command", "echo hi")));
       JsonObject result = call.getJsonObject("result");
