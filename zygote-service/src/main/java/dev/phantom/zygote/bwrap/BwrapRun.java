@@ -190,7 +190,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
     // One thread reads all of the run's output and waits for its end: a thread per descriptor cost a
     // wake-up each after the exit, more than a warm run itself on a busy host.
-    // Files to collect are read once every process is gone; otherwise the reply goes out at bubblewrap's exit.
+    // Files to collect are read once every process is gone; otherwise the reply goes out at bubblewrap's report.
     boolean replyAtExit = spec.collect().isEmpty();
     io.execute(() -> finish(() -> {
       trace.mark("io-thread");
@@ -280,9 +280,10 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   /**
    * Reads stdout, stderr and bubblewrap's status with poll(2) on non-blocking descriptors until all three
    * reach end of file (every writer in the sandbox gone), or with {@code untilExit} until bubblewrap has
-   * exited (its status descriptor closed) and then whatever the other two hold at that moment. Closes them.
+   * reported the command's exit (it closes its status descriptor right after the exit-code document, or
+   * by exiting) and then whatever the other two hold at that moment. Closes them.
    *
-   * <p>Why stop at bubblewrap's exit: bubblewrap reports the command's exit as soon as its init (the
+   * <p>Why stop at bubblewrap's report: bubblewrap reports the command's exit as soon as its init (the
    * sandbox's pid 1) sees it, while the init still holds stdout and stderr until the kernel has torn down
    * the sandbox's namespaces, which took another 0.3 ms at the median and milliseconds at the 90th
    * percentile. Everything the command wrote before it exited is in the pipes by then. What processes it
