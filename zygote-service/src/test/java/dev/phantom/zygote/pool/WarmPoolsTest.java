@@ -132,6 +132,22 @@ class WarmPoolsTest {
   }
 
   @Test
+  void theResultGoesOutAtTheJobsExitWithItsStatusWhateverItLeftRunning() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    // Killed by a signal: 128 + the signal, as bubblewrap reports it.
+    RunOutcome killed = runWarm(shell, job("sh", "-c", "echo before; kill -9 $$"));
+    assertThat(killed.status()).isEqualTo(RunOutcome.Status.OK);
+    assertThat(out(killed)).isEqualTo("before\n");
+    assertThat(killed.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(137).toString());
+    // What the job left running holds neither the result (the job's timeout is 20 s) nor the next run back.
+    RunOutcome left = runWarm(shell, job("sh", "-c", "sleep 60 & echo started; exit 4"));
+    assertThat(left.status()).isEqualTo(RunOutcome.Status.OK);
+    assertThat(out(left)).isEqualTo("started\n");
+    assertThat(left.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(4).toString());
+    until(() -> launcher.runningCount() == 0); // killed and released after the reply
+  }
+
+  @Test
   void aMissingCommandFailsToStartAsOnTheColdPath() throws Exception {
     pools.resize("shell", 2, SlotAgent.SHELL);
     RunOutcome outcome = runWarm(shell, job("no-such-command-xyz"));
