@@ -58,8 +58,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private final SandboxCgroups cgroups;
   private final Workspaces workspaces;
   /**
-   * prlimit(1), used as the first program of the command line when this process cannot prlimit(2) the
-   * sandbox's first process: as root without CAP_SYS_RESOURCE, a process of another uid is out of reach.
+   * prlimit(1); present when this process cannot prlimit(2) the sandbox's first process (as root without
+   * CAP_SYS_RESOURCE, a process of another uid is out of reach), and then the command line starts with a
+   * program that lowers its own rlimits: {@code sh -c 'ulimit ...'}, or prlimit(1) for what ulimit cannot say.
    */
   private final Optional<java.nio.file.Path> prlimitCommand;
 
@@ -114,14 +115,26 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     List<String> argv = new ArrayList<>();
     if (block && prlimitCommand.isPresent()) {
       // rlimits survive exec and setuid: set on this wrapper, they reach bwrap and everything it starts.
-      argv.addAll(List.of(prlimitCommand.get().toString(), "--core=0"));
-      if (run.limits().maxOpenFiles() > 0) {
-        argv.add("--nofile=" + run.limits().maxOpenFiles());
+      // The shell's ulimit is a builtin, and dash starts faster than prlimit(1); ulimit -f counts 512-byte
+      // blocks (POSIX), so a file size it cannot express goes to prlimit(1) as before.
+      long fsize = run.limits().maxFileSizeBytes();
+      if (fsize % 512 == 0) {
+        StringBuilder script = new StringBuilder("ulimit -c 0");
+        if (run.limits().maxOpenFiles() > 0) {
+          script.append(" && ulimit -n ").append(run.limits().maxOpenFiles());
+        }
+        if (fsize > 0) {
+          script.append(" && ulimit -f ").append(fsize / 512);
+        }
+        argv.addAll(List.of("/bin/sh", "-c", script.append(" && exec \"$@\"").toString(), "phantom-limits"));
+      } else {
+        argv.addAll(List.of(prlimitCommand.get().toString(), "--core=0"));
+        if (run.limits().maxOpenFiles() > 0) {
+          argv.add("--nofile=" + run.limits().maxOpenFiles());
+        }
+        argv.add("--fsize=" + fsize);
+        argv.add("--");
       }
-      if (run.limits().maxFileSizeBytes() > 0) {
-        argv.add("--fsize=" + run.limits().maxFileSizeBytes());
-      }
-      argv.add("--");
     }
     argv.addAll(prefix);
     argv.addAll(BwrapArgs.build(installation.features(), profile, run, workspaceDir, block));

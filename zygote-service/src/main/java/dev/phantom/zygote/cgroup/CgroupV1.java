@@ -28,10 +28,12 @@ public final class CgroupV1 implements SandboxCgroups {
   /** controller → the parent directory in its hierarchy. */
   private final Map<String, Path> parents;
   private final AtomicLong seq = new AtomicLong();
+  private final MigrationWarmup warmup;
 
-  /** @param parents controller name → parent group directory (created when missing) */
+  /** @param parents controller name → parent group directory (created when missing), below this process's own group */
   public CgroupV1(Map<String, Path> parents) throws IOException {
     this.parents = new LinkedHashMap<>(parents);
+    this.warmup = new MigrationWarmup(parents.values().iterator().next().getParent());
     for (Path p : distinctParents()) {
       Files.createDirectories(p);
     }
@@ -78,6 +80,9 @@ public final class CgroupV1 implements SandboxCgroups {
         CgroupFiles.write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CFS_PERIOD_US));
         CgroupFiles.write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quotaMicros(limits.cpuMillicores())));
       }
+      // Last: the wait holds the kernel's cgroup mutex, which the mkdirs above need too. The group's
+      // processes are moved in once bubblewrap has started, about 7 ms from now; the wait is over by then.
+      warmup.kick();
       return group;
     } catch (IOException | RuntimeException e) {
       group.remove();

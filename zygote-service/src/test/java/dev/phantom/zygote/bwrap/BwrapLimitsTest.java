@@ -109,6 +109,19 @@ class BwrapLimitsTest {
   }
 
   @Test
+  void rlimitsAreSetSoftAndHardBeforeTheCommandRuns() throws Exception {
+    RunOutcome out = run(TestProfiles.minimal(), spec(new ResourceLimits(256 * MIB, 64, 0, 4 * MIB, 50), 10_000,
+        "cat", "/proc/self/limits"));
+    assertThat(text(out.stdout())).containsPattern("Max core file size\\s+0\\s+0\\s")
+        .containsPattern("Max open files\\s+50\\s+50\\s")
+        .containsPattern("Max file size\\s+4194304\\s+4194304\\s");
+    // Not a multiple of ulimit's 512-byte blocks: set exactly all the same.
+    RunOutcome odd = run(TestProfiles.minimal(), spec(new ResourceLimits(256 * MIB, 64, 0, 1000, 0), 10_000,
+        "sh", "-c", "cat /proc/self/limits; head -c 1500 /dev/zero > /tmp/big; wc -c < /tmp/big"));
+    assertThat(text(odd.stdout())).containsPattern("Max file size\\s+1000\\s+1000\\s").endsWith("\n1000\n");
+  }
+
+  @Test
   void memoryLimitEndsInOomKilled() throws Exception {
     RunOutcome out = run(TestProfiles.minimal(), spec(limits(64 * MIB, 64, 0), 30_000,
         "sh", "-c", "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived"));
