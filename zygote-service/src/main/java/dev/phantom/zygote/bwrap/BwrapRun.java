@@ -280,8 +280,8 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   /**
    * Reads stdout, stderr and bubblewrap's status with poll(2) on non-blocking descriptors until all three
    * reach end of file (every writer in the sandbox gone), or with {@code untilExit} until bubblewrap has
-   * reported the command's exit (it closes its status descriptor right after the exit-code document, or
-   * by exiting) and then whatever the other two hold at that moment. Closes them.
+   * reported the command's exit (a whole exit-code document on its status descriptor) and then whatever
+   * the other two hold at that moment. Closes them.
    *
    * <p>Why stop at bubblewrap's report: bubblewrap reports the command's exit as soon as its init (the
    * sandbox's pid 1) sees it, while the init still holds stdout and stderr until the kernel has torn down
@@ -333,6 +333,11 @@ final class BwrapRun implements SandboxLauncher.Interactive {
               trace.mark(i == 0 ? "stdout-eof" : i == 1 ? "stderr-eof" : "status-eof");
             } else if (i == 2) {
               trace.mark("status");
+              // The sandbox's init holds the status descriptor too, so its end of file waits for the
+              // namespaces' teardown (about a millisecond): the exit-code document is the report.
+              if (untilExit && BwrapStatus.exitReported(statusText.toString())) {
+                open[2] = false;
+              }
             }
           }
         }

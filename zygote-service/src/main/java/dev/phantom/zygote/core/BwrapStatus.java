@@ -14,12 +14,19 @@ public record BwrapStatus(OptionalInt childPid, OptionalInt exitCode) {
 
   private static final Pattern CHILD_PID = Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)");
   private static final Pattern EXIT_CODE = Pattern.compile("\"exit-code\"\\s*:\\s*(\\d+)");
+  /** A whole exit-code document: its number cannot be cut short by a read that ended in the middle. */
+  private static final Pattern EXIT_DOCUMENT = Pattern.compile("\"exit-code\"\\s*:\\s*\\d+\\s*[,}]");
 
   public static final BwrapStatus NONE = new BwrapStatus(OptionalInt.empty(), OptionalInt.empty());
 
   /** Parses everything read from the status fd so far (documents are small, flat JSON objects). */
   public static BwrapStatus parse(String text) {
     return new BwrapStatus(find(CHILD_PID, text), find(EXIT_CODE, text));
+  }
+
+  /** True once {@code text} holds a complete exit-code document. */
+  public static boolean exitReported(String text) {
+    return EXIT_DOCUMENT.matcher(text).find();
   }
 
   private static OptionalInt find(Pattern pattern, String text) {

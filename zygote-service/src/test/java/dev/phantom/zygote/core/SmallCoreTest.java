@@ -53,6 +53,10 @@ class SmallCoreTest {
     assertThat(started.exitCode()).isEmpty();
     BwrapStatus ended = BwrapStatus.parse("{ \"child-pid\": 6001 }\n{ \"exit-code\": 139 }\n");
     assertThat(ended.exitCode()).hasValue(139);
+    // The report counts once its document is whole: a read may stop inside the number.
+    assertThat(BwrapStatus.exitReported("{ \"child-pid\": 6001 }\n")).isFalse();
+    assertThat(BwrapStatus.exitReported("{ \"child-pid\": 6001 }\n{ \"exit-code\": 13")).isFalse();
+    assertThat(BwrapStatus.exitReported("{ \"child-pid\": 6001 }\n{ \"exit-code\": 139 }")).isTrue();
   }
 
   @Test
