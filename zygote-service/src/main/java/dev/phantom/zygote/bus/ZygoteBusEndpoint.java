@@ -263,7 +263,7 @@ public final class ZygoteBusEndpoint {
       WarmSlot taken = slot.get();
       try {
         trace.mark("taken");
-        byte[] line = taken.kind().handover(new SlotAgent.Job(spec.argv(), spec.env(), ""));
+        byte[] line = taken.handover(spec);
         trace.mark("encoded");
         return taken.start(spec, line, sink);
       } catch (IllegalStateException e) {

@@ -2,6 +2,7 @@ package dev.phantom.zygote.bwrap;
 
 import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.core.BwrapArgs;
+import dev.phantom.zygote.core.ForkRequest;
 import dev.phantom.zygote.core.KillReason;
 import dev.phantom.zygote.core.Mount;
 import dev.phantom.zygote.core.OutputSink;
@@ -39,6 +40,8 @@ import jnr.ffi.Pointer;
  * stdin when non-empty, and the wait; plus one shared timer thread for timeouts.
  */
 public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
+
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BwrapLauncher.class.getName());
 
   /** Read size per native read call. */
   static final int CHUNK = 64 * 1024;
@@ -112,6 +115,11 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   List<String> commandLine(SandboxProfile profile, RunSpec run, String workspaceDir, boolean block) {
+    return commandLine(profile, run, workspaceDir, block, false);
+  }
+
+  private List<String> commandLine(SandboxProfile profile, RunSpec run, String workspaceDir, boolean block,
+      boolean forkServer) {
     List<String> argv = new ArrayList<>();
     if (block && prlimitCommand.isPresent()) {
       // rlimits survive exec and setuid: set on this wrapper, they reach bwrap and everything it starts.
@@ -137,7 +145,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       }
     }
     argv.addAll(prefix);
-    argv.addAll(BwrapArgs.build(installation.features(), profile, run, workspaceDir, block));
+    argv.addAll(forkServer ? BwrapArgs.buildForkServer(installation.features(), profile, run)
+        : BwrapArgs.build(installation.features(), profile, run, workspaceDir, block));
     return argv;
   }
 
@@ -218,7 +227,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private BwrapRun launch(SandboxProfile profile, RunSpec run, OutputSink sink, boolean interactive) {
-    Spawned spawned = spawnSandbox(profile, run);
+    Spawned spawned = spawnSandbox(profile, run, -1);
     BwrapRun handle = new BwrapRun(this, libc, run, spawned, sink, interactive, null);
     running.add(handle);
     handle.start(io, timer);
@@ -233,10 +242,36 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
    * @param agent the slot's own run: its argv is the agent, its limits and workspace those every job gets
    */
   public WarmSlot prepareSlot(SandboxProfile profile, RunSpec agent, SlotAgent kind) {
-    Spawned spawned = spawnSandbox(profile, agent);
+    return prepare(profile, agent, kind, kind.preamble(), -1);
+  }
+
+  /**
+   * Starts a fork server for Python slots of {@code profile} (see {@link ForkServer}): a sandbox of the
+   * profile, placed and limited like a slot, whose interpreter forks each slot of the pool.
+   *
+   * @param server the server's own run: its limits are the server's cgroup's
+   */
+  public ForkServer startForkServer(SandboxProfile profile, RunSpec server) {
+    if (!cgroups.enforced()) {
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "fork servers need cgroups (to place and kill each slot)");
+    }
+    int[] control = SeqPacket.pair(libc);
+    WarmSlot sandbox;
+    try {
+      sandbox = prepare(profile, server, SlotAgent.PYTHON, SlotAgent.forkServerPreamble(), control[1]);
+    } catch (RuntimeException e) {
+      libc.close(control[0]);
+      throw e;
+    } finally {
+      libc.close(control[1]);
+    }
+    return new ForkServer(this, libc, profile, sandbox, control[0]);
+  }
+
+  private WarmSlot prepare(SandboxProfile profile, RunSpec agent, SlotAgent kind, byte[] preamble, int controlFd) {
+    Spawned spawned = spawnSandbox(profile, agent, controlFd);
     StringBuilder statusText = new StringBuilder();
     try {
-      byte[] preamble = kind.preamble();
       if (preamble.length > 0) {
         writeFully(spawned.stdinFd(), preamble); // a few KiB: fits in the empty pipe, read once the agent runs
       }
@@ -256,6 +291,64 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
           + e.getMessage() + (said.isEmpty() ? "" : "; bubblewrap said: " + said));
     }
     return new WarmSlot(this, libc, profile, agent, kind, spawned, statusText);
+  }
+
+  /**
+   * Has {@code server} fork one slot: its pipes and cgroup are made here and passed over the control
+   * socket; the slot's first process is moved into the cgroup before it makes its namespaces or forks, then
+   * released. Blocks until the slot reports its init (or failed).
+   */
+  WarmSlot forkSlot(ForkServer server, RunSpec agent) {
+    if (timer.isShutdown()) {
+      throw new ZygoteException(ZygoteException.Reason.STOPPING, "the zygote is stopping");
+    }
+    long startNanos = System.nanoTime();
+    SandboxProfile profile = server.profile();
+    SandboxCgroups.Group group = cgroups.create(agent.runId(), agent.limits());
+    List<Integer> parentEnds = new ArrayList<>();
+    List<Integer> childEnds = new ArrayList<>();
+    StringBuilder statusText = new StringBuilder();
+    Spawned spawned = null;
+    try {
+      Pipe stdin = open(parentEnds, childEnds, false);
+      Pipe stdout = open(parentEnds, childEnds, true);
+      Pipe stderr = open(parentEnds, childEnds, true);
+      Pipe status = open(parentEnds, childEnds, true);
+      Pipe release = open(parentEnds, childEnds, false);
+      int pidfd = server.fork(ForkRequest.json(profile, agent.limits()),
+          new int[] {stdin.read, stdout.write, stderr.write, status.write, release.read});
+      closeAll(childEnds);
+      int firstPid;
+      try {
+        firstPid = ForkServer.hostPid(pidfd);
+      } finally {
+        libc.close(pidfd);
+      }
+      String workspaceTarget = workspaceMount(profile).map(Mount.Workspace::target).orElse("");
+      spawned = new Spawned(-1, startNanos, stdin.write, stdout.read, stderr.read, status.read, -1, group, workspaces,
+          null, workspaceTarget);
+      group.add(firstPid);
+      if (libc.write(release.write, new byte[] {'1'}, 1) != 1) {
+        throw new IllegalStateException("releasing the slot failed: errno " + LibC.errno());
+      }
+      libc.close(release.write);
+      parentEnds.remove(Integer.valueOf(release.write));
+      if (SandboxRelease.readUntilChildPid(libc, status.read, statusText) < 0) {
+        throw new IllegalStateException("the slot ended before its sandbox existed");
+      }
+      return new WarmSlot(this, libc, profile, agent, SlotAgent.PYTHON, spawned, statusText, ForkServer.initPid(group));
+    } catch (RuntimeException e) {
+      group.killAll();
+      String said = spawned == null ? "" : stderrSoFar(spawned.stderrFd());
+      closeAll(childEnds);
+      closeAll(parentEnds);
+      if (!group.killAndWait(5000)) {
+        LOG.warning("a failed slot of " + profile.name() + " left processes behind");
+      }
+      group.remove();
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "forking a warm slot of " + profile.name() + " failed: "
+          + e.getMessage() + (said.isEmpty() ? "" : "; it said: " + said));
+    }
   }
 
   /** What a failed sandbox has written to stderr so far, without waiting for more (at most 2 KiB). */
@@ -283,7 +376,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
    * Spawns bubblewrap for {@code run} with its workspace and cgroup made and its pipes open; nothing reads
    * them yet. On failure everything made is undone.
    */
-  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run) {
+  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run, int controlFd) {
     if (!installation.ready()) {
       throw new ZygoteException(ZygoteException.Reason.BUBBLEWRAP_MISSING, installation.problem().get());
     }
@@ -301,7 +394,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     List<Integer> childEnds = new ArrayList<>();
     boolean started = false;
     try {
-      if (wsMount.isPresent() && workspaces != null) {
+      boolean forkServer = controlFd >= 0;
+      if (wsMount.isPresent() && workspaces != null && !forkServer) {
         workspace = run.hostWorkspace().isEmpty()
             ? workspaces.create(run.runId(), wsMount.get().target(), wsMount.get().sizeBytes(), run.files(),
                 run.workspaceBase())
@@ -312,7 +406,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       trace.mark("cgroup");
       // Blocked start: always with a cgroup (usage, kill), and for the rlimits (RLIMIT_CORE=0 at least).
       boolean block = cgroups.enforced() || run.limits().maxOpenFiles() > 0 || run.limits().maxFileSizeBytes() > 0;
-      List<String> argv = commandLine(profile, run, workspace == null ? "" : workspace.dir().toString(), block);
+      List<String> argv = commandLine(profile, run, workspace == null ? "" : workspace.dir().toString(), block,
+          forkServer);
       Pipe stdin = open(parentEnds, childEnds, false);
       Pipe stdout = open(parentEnds, childEnds, true);
       Pipe stderr = open(parentEnds, childEnds, true);
@@ -325,8 +420,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
         libc.close(seccomp.write);
         parentEnds.remove(Integer.valueOf(seccomp.write));
       }
+      // A fork server reads the filter from fd 3 itself (bubblewrap, not told --seccomp, passes it on) and
+      // its control socket is fd 6.
       int[] targets = {stdin.read, stdout.write, stderr.write, seccomp == null ? -1 : seccomp.read, status.write,
-          blockPipe == null ? -1 : blockPipe.read};
+          blockPipe == null ? -1 : blockPipe.read, controlFd};
       trace.mark("pipes");
       int pid = spawn(argv, targets);
       trace.end("spawned");

@@ -133,8 +133,10 @@ final class BwrapRun implements SandboxLauncher.Interactive {
         killReason = reason;
       }
       // bwrap was started with --die-with-parent and --unshare-pid: its death takes the whole pid namespace;
-      // the cgroup catches whatever is still on its way out.
-      libc.kill(pid, LibC.SIGKILL);
+      // the cgroup catches whatever is still on its way out. A forked slot (pid -1) has only its cgroup.
+      if (pid > 0) {
+        libc.kill(pid, LibC.SIGKILL);
+      }
       group.killAll();
     }
     launcher.killed();
@@ -464,6 +466,9 @@ final class BwrapRun implements SandboxLauncher.Interactive {
   }
 
   private Termination waitForExit() {
+    if (pid < 0) {
+      return forkedSlotEnd();
+    }
     jnr.ffi.Pointer info = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), LibC.SIGINFO_SIZE);
     // Wait without reaping first, so that kill() can be fenced off before the pid may be reused.
     while (libc.waitid(LibC.P_PID, pid, info, LibC.WEXITED | LibC.WNOWAIT) != 0) {
@@ -483,6 +488,19 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     }
     BwrapLauncherProcesses.reaped(pid);
     return Termination.fromWaitStatus(status[0]);
+  }
+
+  /**
+   * A forked slot is no child of this process: its init's report is its end (its status pipe has reached end
+   * of file or the report is whole by now), and a slot killed before reporting ended by SIGKILL.
+   */
+  private Termination forkedSlotEnd() {
+    synchronized (lock) {
+      exited = true;
+    }
+    timeout.cancel(false);
+    var code = BwrapStatus.parse(statusText.toString()).exitCode();
+    return code.isPresent() ? new Termination.Exited(code.getAsInt()) : new Termination.Signaled(LibC.SIGKILL);
   }
 
   private void complete(Termination bwrap, StreamCapture.Captured out, StreamCapture.Captured err, BwrapStatus status, AfterExit after) {

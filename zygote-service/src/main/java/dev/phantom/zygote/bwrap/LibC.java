@@ -130,6 +130,22 @@ public interface LibC {
    */
   int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, Pointer argv, Pointer envp);
 
+  int AF_UNIX = 1;
+  int SOCK_SEQPACKET = 5;
+  int SOCK_CLOEXEC = 0x80000;
+  int SOL_SOCKET = 1;
+  int SCM_RIGHTS = 1;
+  int MSG_NOSIGNAL = 0x4000;
+  int MSG_CMSG_CLOEXEC = 0x40000000;
+  /** struct msghdr on 64-bit Linux: name, namelen (+pad), iov, iovlen, control, controllen, flags (+pad). */
+  int MSGHDR_SIZE = 56;
+
+  int socketpair(int domain, int type, int protocol, @Out int[] fds);
+
+  long sendmsg(int fd, Pointer msg, int flags);
+
+  long recvmsg(int fd, Pointer msg, int flags);
+
   /** The process-wide binding, loaded on first use. */
   static LibC get() {
     return Holder.LIBC;

@@ -26,9 +26,9 @@ final class Pipe {
 
   /**
    * Moves a descriptor to {@value #FIRST_FREE} or above, so that no pipe end is itself one of the child's
-   * target descriptors 0-5 (a dup2 onto an earlier target would clobber a later source).
+   * target descriptors 0-6 (a dup2 onto an earlier target would clobber a later source).
    */
-  private static int aboveChildFds(LibC libc, int fd) {
+  static int aboveChildFds(LibC libc, int fd) {
     if (fd >= FIRST_FREE) {
       return fd;
     }
@@ -42,5 +42,5 @@ final class Pipe {
   }
 
   /** The first descriptor the child does not receive on purpose; everything from here is closed in it. */
-  static final int FIRST_FREE = 6;
+  static final int FIRST_FREE = 7;
 }

@@ -24,9 +24,18 @@ public final class WarmSlot {
   private final AtomicBoolean used = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
   private volatile Runnable onEnd = () -> { };
+  /** The init of a forked slot (no bubblewrap of its own: {@code spawned.pid()} is -1), else 0. */
+  private final int forkedInit;
 
   WarmSlot(BwrapLauncher launcher, LibC libc, SandboxProfile profile, RunSpec agent, SlotAgent kind, Spawned spawned,
       StringBuilder statusText) {
+    this(launcher, libc, profile, agent, kind, spawned, statusText, 0);
+  }
+
+  /** A slot forked by a {@link ForkServer}; {@code init} is its pid 1 on the host (-1 if unknown). */
+  WarmSlot(BwrapLauncher launcher, LibC libc, SandboxProfile profile, RunSpec agent, SlotAgent kind, Spawned spawned,
+      StringBuilder statusText, int init) {
+    this.forkedInit = init;
     this.launcher = launcher;
     this.libc = libc;
     this.profile = profile;
@@ -58,9 +67,17 @@ public final class WarmSlot {
     return readyNanos;
   }
 
-  /** The bubblewrap process on the host and its sandbox's processes, for memory accounting. */
+  /**
+   * The bubblewrap process on the host, whose tree is the sandbox's processes, for memory accounting; for a
+   * forked slot its init (the slot's processes are its tree too).
+   */
   public int pid() {
-    return spawned.pid();
+    return forked() ? forkedInit : spawned.pid();
+  }
+
+  /** True when a fork server made this slot: its files travel in the job line. */
+  public boolean forked() {
+    return spawned.pid() < 0;
   }
 
   /**
@@ -81,8 +98,28 @@ public final class WarmSlot {
 
   /** False when {@code job} needs what only a fresh spawn gives (files or collection without a host workspace). */
   public boolean canRun(RunSpec job) {
+    if (forked()) {
+      return job.hostWorkspace().isEmpty() && job.collect().isEmpty() && job.workspaceBase().isEmpty()
+          && (job.files().isEmpty() || !spawned.workspaceTarget().isEmpty()) && lineFits(job);
+    }
     return job.hostWorkspace().isEmpty()
         && (spawned.workspace() != null || (job.files().isEmpty() && job.collect().isEmpty()));
+  }
+
+  /** A forked slot's job line carries the files (base64): it must stay within the handover limit. */
+  private static boolean lineFits(RunSpec job) {
+    long bytes = SlotAgent.approximateBytes(job.argv(), job.env()) + 1024;
+    for (dev.phantom.zygote.core.WorkspaceFile file : job.files()) {
+      bytes += file.path().length() + 64 + (file.content().length + 2) / 3 * 4;
+    }
+    return bytes <= SlotAgent.MAX_JOB_BYTES;
+  }
+
+  /** The job line for {@code job}: with its files in it for a forked slot. */
+  public byte[] handover(RunSpec job) {
+    java.util.List<SlotAgent.InLineFile> files = forked() && !job.files().isEmpty()
+        ? SlotAgent.inLine(spawned.workspaceTarget(), job.files()) : java.util.List.of();
+    return kind.handover(new SlotAgent.Job(job.argv(), job.env(), "", files));
   }
 
   /**
@@ -90,6 +127,9 @@ public final class WarmSlot {
    * must never be handed a job.
    */
   public boolean alive() {
+    if (forked()) {
+      return statusQuiet();
+    }
     jnr.ffi.Pointer info = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), LibC.SIGINFO_SIZE);
     info.putInt(LibC.SIGINFO_PID_OFFSET, 0);
     if (libc.waitid(LibC.P_PID, spawned.pid(), info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT) != 0) {
@@ -111,7 +151,7 @@ public final class WarmSlot {
     if (!used.compareAndSet(false, true)) {
       throw new IllegalStateException("slot already used");
     }
-    if (!job.files().isEmpty()) {
+    if (!job.files().isEmpty() && !forked()) {
       try {
         spawned.workspaces().place(spawned.workspace(), spawned.workspaceTarget(), job.files());
       } catch (RuntimeException e) {
@@ -131,6 +171,18 @@ public final class WarmSlot {
     return run;
   }
 
+  /**
+   * A forked slot's init holds the write end of its status pipe until it dies (and its pid namespace with it),
+   * and writes nothing more before a job ends: nothing to read and no hang-up means it is alive.
+   */
+  private boolean statusQuiet() {
+    jnr.ffi.Pointer polled = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), LibC.POLLFD_SIZE, true);
+    polled.putInt(0, spawned.statusFd());
+    polled.putShort(4, LibC.POLLIN);
+    int n = libc.poll(polled, 1, 0);
+    return n == 0;
+  }
+
   /** Kills the slot and releases what it holds, off the caller's thread. */
   public void discard() {
     if (used.compareAndSet(false, true)) {
@@ -139,7 +191,9 @@ public final class WarmSlot {
   }
 
   private void discardNow() {
-    libc.kill(spawned.pid(), LibC.SIGKILL);
+    if (!forked()) {
+      libc.kill(spawned.pid(), LibC.SIGKILL);
+    }
     spawned.group().killAll();
     launcher.killed();
     RunSpec reaper = agent;

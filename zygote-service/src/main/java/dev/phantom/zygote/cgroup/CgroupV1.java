@@ -152,6 +152,11 @@ public final class CgroupV1 implements SandboxCgroups {
     }
 
     @Override
+    public List<Integer> pids() {
+      return CgroupFiles.pids(distinctDirs().getFirst());
+    }
+
+    @Override
     public void killAll() {
       // Every process of the sandbox is in every hierarchy; one list is enough, the others catch stragglers.
       for (Path dir : distinctDirs()) {

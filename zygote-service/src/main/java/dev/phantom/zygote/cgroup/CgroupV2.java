@@ -145,6 +145,11 @@ public final class CgroupV2 implements SandboxCgroups {
     }
 
     @Override
+    public java.util.List<Integer> pids() {
+      return CgroupFiles.pids(dir);
+    }
+
+    @Override
     public void killAll() {
       Path kill = dir.resolve("cgroup.kill"); // Linux 5.14+: kills the whole subtree atomically
       if (Files.exists(kill)) {

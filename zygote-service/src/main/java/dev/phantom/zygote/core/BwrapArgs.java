@@ -38,6 +38,20 @@ public final class BwrapArgs {
    */
   public static List<String> build(BwrapFeatures features, SandboxProfile profile, RunSpec run, String workspaceDir,
       boolean blockFd) {
+    return build(features, profile, run, workspaceDir, blockFd, false);
+  }
+
+  /**
+   * The sandbox of a pool's fork server: the profile's sandbox with a workspace of its own, without the
+   * seccomp filter and with the capabilities (in its user namespace only) that each forked slot needs to
+   * make its own namespaces and mounts before it drops them all and applies the filter itself.
+   */
+  public static List<String> buildForkServer(BwrapFeatures features, SandboxProfile profile, RunSpec server) {
+    return build(features, profile, server, "", true, true);
+  }
+
+  private static List<String> build(BwrapFeatures features, SandboxProfile profile, RunSpec run, String workspaceDir,
+      boolean blockFd, boolean forkServer) {
     validate(profile, run);
     List<String> args = new ArrayList<>();
     // --unshare-all only *tries* the user namespace; --disable-userns needs it for sure.
@@ -46,6 +60,9 @@ public final class BwrapArgs {
       args.add("--disable-userns");
     }
     args.addAll(List.of("--cap-drop", "ALL"));
+    if (forkServer) {
+      args.addAll(List.of("--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_NET_ADMIN", "--cap-add", "CAP_SETPCAP"));
+    }
     args.addAll(List.of("--uid", Integer.toString(profile.uid()), "--gid", Integer.toString(profile.gid())));
     if (!profile.hostname().isEmpty()) {
       args.addAll(List.of("--hostname", profile.hostname()));
@@ -76,7 +93,7 @@ public final class BwrapArgs {
       }
     }
     args.addAll(List.of("--remount-ro", "/"));
-    if (profile.seccompBpf().length > 0) {
+    if (profile.seccompBpf().length > 0 && !forkServer) {
       args.addAll(List.of("--seccomp", Integer.toString(SECCOMP_FD)));
     }
     args.addAll(List.of("--json-status-fd", Integer.toString(STATUS_FD)));

@@ -46,6 +46,11 @@ public interface SandboxCgroups {
     /** Moves a process (and its future children) into the group, in every controller. */
     void add(int pid);
 
+    /** The processes in the group now (host pids); empty when groups are not used. */
+    default java.util.List<Integer> pids() {
+      return java.util.List.of();
+    }
+
     /** Sends SIGKILL to every process in the group once; does not wait. Safe to call from any thread. */
     void killAll();
 

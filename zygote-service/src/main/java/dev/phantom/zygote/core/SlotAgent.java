@@ -83,7 +83,18 @@ public enum SlotAgent {
       line.append(first ? "" : ",").append(jsonString(e.getKey())).append(':').append(jsonString(e.getValue()));
       first = false;
     }
-    line.append("},\"cwd\":").append(jsonString(job.cwd())).append("}\n");
+    line.append("},\"cwd\":").append(jsonString(job.cwd()));
+    if (!job.files().isEmpty()) {
+      line.append(",\"files\":[");
+      for (int i = 0; i < job.files().size(); i++) {
+        InLineFile file = job.files().get(i);
+        line.append(i == 0 ? "" : ",").append("{\"path\":").append(jsonString(file.path())).append(",\"mode\":")
+            .append(file.mode()).append(",\"data\":\"")
+            .append(java.util.Base64.getEncoder().encodeToString(file.content())).append("\"}");
+      }
+      line.append(']');
+    }
+    line.append("}\n");
     return line.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -102,12 +113,34 @@ public enum SlotAgent {
    * @param env set on top of the profile's environment, which the slot already has
    * @param cwd directory to run in; empty keeps the profile's
    */
-  public record Job(List<String> argv, Map<String, String> env, String cwd) {
+  public record Job(List<String> argv, Map<String, String> env, String cwd, List<InLineFile> files) {
     public Job {
       argv = List.copyOf(argv);
       env = Sorted.copy(env);
       cwd = cwd == null ? "" : cwd;
+      files = List.copyOf(files);
     }
+
+    public Job(List<String> argv, Map<String, String> env, String cwd) {
+      this(argv, env, cwd, List.of());
+    }
+  }
+
+  /**
+   * A file the agent itself writes before the job (forked slots: the zygote cannot reach their workspace).
+   *
+   * @param path absolute path in the sandbox, already checked to lie inside the workspace
+   */
+  public record InLineFile(String path, int mode, byte[] content) {}
+
+  /** The request's files as the agent writes them: absolute paths under {@code workspaceTarget}. */
+  public static List<InLineFile> inLine(String workspaceTarget, List<WorkspaceFile> files) {
+    List<InLineFile> out = new java.util.ArrayList<>();
+    for (WorkspaceFile file : files) {
+      String path = workspaceTarget + "/" + String.join("/", WorkspacePaths.components(workspaceTarget, file.path()));
+      out.add(new InLineFile(path, file.mode() == 0 ? 0644 : file.mode() & 0777, file.content()));
+    }
+    return out;
   }
 
   /** The agent a pool of {@code profile} gets when none is named: Python for the python profiles. */
@@ -131,6 +164,15 @@ public enum SlotAgent {
     byte[] source = (this == PYTHON ? PYTHON_AGENT : NODE_AGENT).getBytes(StandardCharsets.UTF_8);
     byte[] out = java.util.Arrays.copyOf(source, source.length + 1); // NUL-terminated
     return out;
+  }
+
+  /**
+   * What the zygote writes to a Python fork server's stdin when it starts: the Python agent (its jobs run in
+   * the forked slots) and the server loop (python-forkserver.py), NUL-terminated.
+   */
+  public static byte[] forkServerPreamble() {
+    byte[] source = ("FORK_SERVER = True\n" + PYTHON_AGENT + "\n" + PYTHON_FORK_SERVER).getBytes(StandardCharsets.UTF_8);
+    return java.util.Arrays.copyOf(source, source.length + 1);
   }
 
   /** The job line this agent reads. */
@@ -241,6 +283,8 @@ public enum SlotAgent {
       + " '<phantom-slot>', 'exec'))";
 
   static final String PYTHON_AGENT = resource("python-slot.py");
+
+  static final String PYTHON_FORK_SERVER = resource("python-forkserver.py");
 
   /** As {@link #PYTHON_BOOT}: the agent's source up to a NUL on stdin, run with {@code require} at hand. */
   static final String NODE_BOOT = "const fs = require('fs'), b = [], o = Buffer.alloc(1); "

@@ -1,6 +1,7 @@
 package dev.phantom.zygote.pool;
 
 import dev.phantom.zygote.bwrap.BwrapLauncher;
+import dev.phantom.zygote.bwrap.ForkServer;
 import dev.phantom.zygote.bwrap.WarmSlot;
 import dev.phantom.zygote.core.PoolMemory;
 import dev.phantom.zygote.core.RefillDeferral;
@@ -109,6 +110,10 @@ public final class WarmPools implements AutoCloseable {
     /** Slots that died young or could not be made, in a row; each doubles the wait before the next try. */
     volatile int failures;
     volatile long nextAttemptNanos;
+    /** Forks this pool's slots when it is a Python pool (see {@link #makeSlot}); null until the first. */
+    volatile ForkServer server;
+    /** Set when a fork server could not start: the pool spawns each slot instead, for good. */
+    volatile boolean forkUnavailable;
     final Counter hits;
     final Timer refill;
 
@@ -348,7 +353,7 @@ public final class WarmPools implements AutoCloseable {
     RunSpec agent = new RunSpec("slot-" + pool.profile + "-" + instance + "-" + slotSeq.incrementAndGet(), pool.agent.argv(),
         new byte[0], Map.of(), Duration.ofDays(1), 0).withLimits(defaultLimits.apply(profile));
     try {
-      WarmSlot slot = launcher.prepareSlot(profile, agent, pool.agent);
+      WarmSlot slot = makeSlot(pool, profile, agent);
       pool.refill.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       if (pool.idle.isEmpty() || pool.slotBytes == estimatedSlotBytes(pool.agent)) {
         measureLater(pool, slot);
@@ -361,6 +366,41 @@ public final class WarmPools implements AutoCloseable {
       return false;
     }
   }
+
+  /**
+   * Python pools fork their slots from one preloaded server per pool, so that idle slots share its pages;
+   * other pools, image profiles (their tree may move under a server), hosts without cgroups (a forked
+   * slot is placed and killed through its group) and pools whose server could not start spawn each slot.
+   * Off with {@code -Dphantom.zygote.forkServer=false}.
+   */
+  private WarmSlot makeSlot(Pool pool, SandboxProfile profile, RunSpec agent) {
+    boolean forkable = FORK_SERVERS && pool.agent == SlotAgent.PYTHON && !pool.forkUnavailable
+        && launcher.cgroups().enforced() && profile.image().isEmpty();
+    if (!forkable) {
+      return launcher.prepareSlot(profile, agent, pool.agent);
+    }
+    ForkServer server = pool.server;
+    if (server == null || !server.alive() || !server.profile().digest().equals(profile.digest())) {
+      if (server != null) {
+        server.close();
+      }
+      pool.server = null;
+      RunSpec own = new RunSpec(agent.runId() + "-server", pool.agent.argv(), new byte[0], Map.of(),
+          Duration.ofDays(1), 0).withLimits(agent.limits());
+      try {
+        server = launcher.startForkServer(profile, own);
+      } catch (RuntimeException e) {
+        pool.forkUnavailable = true;
+        LOG.warning("warm pool " + pool.profile + ": its fork server did not start (" + e.getMessage()
+            + "); the pool spawns each slot instead");
+        return launcher.prepareSlot(profile, agent, pool.agent);
+      }
+      pool.server = server;
+    }
+    return server.forkSlot(agent);
+  }
+
+  private static final boolean FORK_SERVERS = !"false".equals(System.getProperty("phantom.zygote.forkServer"));
 
   /** Waits 1, 2, 4 ... 60 s before the pool tries again, logging once per failure. */
   private void backOff(Pool pool, String why) {
@@ -394,6 +434,7 @@ public final class WarmPools implements AutoCloseable {
       for (WarmSlot stale; (stale = pool.idle.pollFirst()) != null; ) {
         stale.discard();
       }
+      closeServer(pool);
     }
     pool.compiled = fresh;
     pool.compiledAtNanos = System.nanoTime();
@@ -430,5 +471,14 @@ public final class WarmPools implements AutoCloseable {
       }
     }
     all.forEach(WarmSlot::discard);
+    pools.values().forEach(WarmPools::closeServer);
+  }
+
+  private static void closeServer(Pool pool) {
+    ForkServer server = pool.server;
+    pool.server = null;
+    if (server != null) {
+      server.close();
+    }
   }
 }
