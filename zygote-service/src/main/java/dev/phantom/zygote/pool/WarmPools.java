@@ -183,6 +183,13 @@ public final class WarmPools implements AutoCloseable {
   }
 
   /** Host pids of the idle slots of {@code profile} (their bubblewrap processes), for memory figures and tests. */
+  /** The bubblewrap process of a pool's fork server, or -1 when it has none (for tests and measurements). */
+  public int forkServerPid(String profile) {
+    Pool pool = pools.get(profile);
+    ForkServer server = pool == null ? null : pool.server;
+    return server == null || !server.alive() ? -1 : server.pid();
+  }
+
   public List<Integer> idlePids(String profile) {
     Pool pool = pools.get(profile);
     return pool == null ? List.of() : pool.idle.stream().map(WarmSlot::pid).toList();

@@ -42,6 +42,8 @@ class WarmPoolsTest {
   static SandboxProfile shell;
   static SandboxProfile python;
   static SandboxProfile node;
+  /** A Python profile whose filter fails mkdir: proves forked slots apply the profile's own filter. */
+  static SandboxProfile pythonNoMkdir;
 
   @BeforeAll
   static void start() throws Exception {
@@ -52,8 +54,12 @@ class WarmPoolsTest {
     shell = withWorkspace("shell");
     python = withWorkspace("python");
     node = withWorkspace("node");
+    SandboxProfile p = withWorkspace("python-nomkdir");
+    pythonNoMkdir = new SandboxProfile(p.name(), p.digest(), dev.phantom.zygote.TestProfiles.DENY_MKDIR, p.mounts(),
+        p.env(), p.hostname(), p.cwd(), p.uid(), p.gid(), p.limits());
+    Map<String, SandboxProfile> byName = Map.of("python", python, "node", node, "python-nomkdir", pythonNoMkdir);
     pools = new WarmPools(launcher,
-        name -> CompletableFuture.completedFuture(name.equals("python") ? python : name.equals("node") ? node : shell),
+        name -> CompletableFuture.completedFuture(byName.getOrDefault(name, shell)),
         profile -> LIMITS, new HostMemory(), 0.25, 10, new SimpleMeterRegistry());
     pools.start();
   }
@@ -237,5 +243,74 @@ class WarmPoolsTest {
     assertThatThrownBy(() -> pools.resize("python", 1_000_000, SlotAgent.PYTHON))
         .isInstanceOf(PoolException.class)
         .hasMessageContaining("does not fit in memory: at most");
+  }
+
+  @Test
+  void aForkedPythonSlotIsSealedLikeAFreshSandbox() throws Exception {
+    pools.resize("python-nomkdir", 1, SlotAgent.PYTHON);
+    WarmSlot slot = takeWhenReady(pythonNoMkdir, job("true"));
+    assertThat(slot.forked()).as("Python slots come from the pool's fork server").isTrue();
+    slot.discard();
+    // No capability in any set, no new privileges, the profile's filter; pid 2 under its own init, seeing
+    // nothing of the server or other slots; its own hostname, loopback and writable mounts only.
+    RunOutcome outcome = runWarm(pythonNoMkdir, job("python3", "-c", String.join("\n",
+        "import os, socket",
+        "status = dict(l.split(':', 1) for l in open('/proc/self/status'))",
+        "print(*(status[k].strip() for k in ('CapEff', 'CapPrm', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp')))",
+        "print(os.getpid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.getuid())",
+        "print(socket.gethostname(), socket.if_nameindex())",
+        "for path in ('/x', '/usr/x', '/tmp/x', '/workspace/x'):",
+        "    try:",
+        "        open(path, 'w').close(); print(path, 'writable')",
+        "    except OSError as e:",
+        "        print(path, e.errno)",
+        "import ctypes",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "print('unshare', libc.unshare(0x10000000))",
+        "try:",
+        "    os.mkdir('/tmp/d')",
+        "except OSError as e:",
+        "    print('mkdir', e.errno)")));
+    String[] lines = out(outcome).split("\n");
+    assertThat(lines[0]).isEqualTo("0000000000000000 0000000000000000 0000000000000000 0000000000000000 1 2");
+    assertThat(lines[1]).isEqualTo("2 [1, 2] 1000");
+    assertThat(lines[2]).isEqualTo("sandbox [(1, 'lo')]");
+    assertThat(lines).contains("/x 30", "/usr/x 30", "/tmp/x writable", "/workspace/x writable", "unshare -1", "mkdir 1");
+    pools.resize("python-nomkdir", 0, SlotAgent.PYTHON);
+  }
+
+  @Test
+  void forkedSlotsShareNothingOfOneJobWithTheNext() throws Exception {
+    pools.resize("python", 2, SlotAgent.PYTHON);
+    RunOutcome first = runWarm(python, job("sh", "-c",
+        "echo secret > /tmp/left; echo secret > /workspace/left; echo x > /dev/shm/left; sleep 30 & echo started"));
+    assertThat(out(first)).isEqualTo("started\n");
+    RunOutcome second = runWarm(python, job("sh", "-c",
+        "ls -A /tmp /workspace /dev/shm; ps -e -o comm= > /tmp/ps; sort /tmp/ps | tr '\\n' ' '"));
+    // Its own init (python3), itself and ps: not the first job's sleep.
+    assertThat(out(second)).isEqualTo("/dev/shm:\n\n/tmp:\n\n/workspace:\nps python3 sh ");
+  }
+
+  @Test
+  void aForkedSlotWhoseInitOrServerDiedIsReplacedNeverHandedAJob() throws Exception {
+    pools.resize("python", 1, SlotAgent.PYTHON);
+    until(() -> pools.idlePids("python").size() == 1);
+    int victim = pools.idlePids("python").getFirst();
+    new ProcessBuilder("kill", "-9", Integer.toString(victim)).start().waitFor();
+    Thread.sleep(300);
+    pools.take(python, job("true")).ifPresent(slot -> {
+      assertThat(slot.pid()).isNotEqualTo(victim);
+      slot.discard();
+    });
+    until(() -> !pools.idlePids("python").isEmpty() && !pools.idlePids("python").contains(victim));
+    // The server's death takes its slots (its pid namespace ends); the pool starts another and refills.
+    int server = pools.forkServerPid("python");
+    assertThat(server).isPositive();
+    new ProcessBuilder("kill", "-9", Integer.toString(server)).start().waitFor();
+    Thread.sleep(300);
+    until(() -> pools.forkServerPid("python") > 0 && pools.forkServerPid("python") != server
+        && pools.idleByProfile().getOrDefault("python", 0) == 1);
+    RunOutcome outcome = runWarm(python, job("python3", "-c", "print('after')"));
+    assertThat(out(outcome)).isEqualTo("after\n");
   }
 }

@@ -149,10 +149,17 @@ final class Sandboxes implements BeforeAllCallback {
     }
   }
 
-  /** Slots are made with the profile's default limits and their own workspace. */
+  /**
+   * Slots are made with the profile's default limits and their own workspace. Python slots are forked
+   * (their workspace is out of the zygote's reach): files travel in the job line, up to its limit, and
+   * runs that collect files take the cold path.
+   */
   private static boolean warmEligible(RunRequest.Builder request) {
+    boolean forked = request.getProfile().startsWith("python");
+    long fileBytes = request.getFilesList().stream().mapToLong(f -> f.getContent().size()).sum();
     return request.getLimits().equals(dev.phantom.api.v1.ResourceLimits.getDefaultInstance())
-        && request.getHostWorkspace().isEmpty();
+        && request.getHostWorkspace().isEmpty()
+        && (!forked || (request.getCollectCount() == 0 && fileBytes < 128 * 1024));
   }
 
   /** In warm mode, a result of an eligible request that did not come from a warm slot fails the test. */
