@@ -210,8 +210,15 @@ public final class ZygoteBusEndpoint {
    */
   private Future<SandboxLauncher.Running> startOnLoop(RunState state, SandboxProfile profile, RunSpec spec,
       OutputSink sink, StageTrace trace) {
-    // Quoting at most doubles a string, and the agents' framing is a few bytes per word.
-    if (pools == null || !spec.files().isEmpty() || 2 * SlotAgent.approximateBytes(spec.argv(), spec.env()) > ATOMIC_PIPE_WRITE) {
+    // Quoting at most doubles a string, and the agents' framing is a few bytes per word. Files are written
+    // from the host into a spawned slot's workspace (blocking I/O), but travel in a forked slot's job line
+    // (base64, a third more).
+    long fileBytes = 0;
+    for (var file : spec.files()) {
+      fileBytes += 2L * (file.path().length() + file.content().length) + 64;
+    }
+    if (pools == null || (fileBytes > 0 && !pools.forksSlots(profile.name()))
+        || 2 * SlotAgent.approximateBytes(spec.argv(), spec.env()) + fileBytes > ATOMIC_PIPE_WRITE) {
       return Future.succeededFuture();
     }
     try {

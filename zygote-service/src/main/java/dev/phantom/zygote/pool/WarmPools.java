@@ -183,6 +183,12 @@ public final class WarmPools implements AutoCloseable {
   }
 
   /** Host pids of the idle slots of {@code profile} (their bubblewrap processes), for memory figures and tests. */
+  /** True when the pool of {@code profile} forks its slots (jobs' files travel in their job line). */
+  public boolean forksSlots(String profile) {
+    Pool pool = pools.get(profile);
+    return pool != null && pool.server != null;
+  }
+
   /** The bubblewrap process of a pool's fork server, or -1 when it has none (for tests and measurements). */
   public int forkServerPid(String profile) {
     Pool pool = pools.get(profile);
@@ -381,7 +387,7 @@ public final class WarmPools implements AutoCloseable {
    * Off with {@code -Dphantom.zygote.forkServer=false}.
    */
   private WarmSlot makeSlot(Pool pool, SandboxProfile profile, RunSpec agent) {
-    boolean forkable = FORK_SERVERS && pool.agent == SlotAgent.PYTHON && !pool.forkUnavailable
+    boolean forkable = forkServers && pool.agent == SlotAgent.PYTHON && !pool.forkUnavailable
         && launcher.cgroups().enforced() && profile.image().isEmpty();
     if (!forkable) {
       return launcher.prepareSlot(profile, agent, pool.agent);
@@ -407,7 +413,12 @@ public final class WarmPools implements AutoCloseable {
     return server.forkSlot(agent);
   }
 
-  private static final boolean FORK_SERVERS = !"false".equals(System.getProperty("phantom.zygote.forkServer"));
+  private volatile boolean forkServers = !"false".equals(System.getProperty("phantom.zygote.forkServer"));
+
+  /** Whether Python pools made from now on fork their slots (on unless the system property says false). */
+  public void forkServers(boolean on) {
+    forkServers = on;
+  }
 
   /** Waits 1, 2, 4 ... 60 s before the pool tries again, logging once per failure. */
   private void backOff(Pool pool, String why) {
