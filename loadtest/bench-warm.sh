@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Warm pools against their baselines, in one run on this machine (issue 7's figures):
-#   warm Run `true` and warm RunCode python hello through the gRPC gateway, each alternating with bare
+#   warm Run `true` and warm RunCode python hello through the gRPC gateway (after 1000 calls of each, as a
+#   long-running gateway and client have their paths compiled), each alternating with bare
 #   bwrap and host exec; the cold path (pools off) alternating the same way; a burst of 200 at once with
 #   pools of 64; sustained throughput next to bare bwrap in parallel; idle slot memory (PSS).
 #   loadtest/bench-warm.sh [ROUNDS]
@@ -56,10 +57,10 @@ echo; echo "== warm: pools of 64 (minimal) and 16 (python-dev); each phantom cal
 up '{"maxConcurrent": 256, "pools": [{"profile": "minimal", "size": 64}, {"profile": "python-dev", "size": 16}]}'
 await_slots 80
 "${LOADTEST[@]}" --gateway "127.0.0.1:$PORT" --scenario python-hello --requests 10 --warmup 5 \
-  --compare --compare-requests "$ROUNDS" | sed -n '/baselines/,$p'
+  --compare --compare-requests "$ROUNDS" --compare-warmup 1000 | sed -n '/baselines/,$p'
 pool_counts
 
-echo; echo "== idle slot memory (PSS of bwrap, its init and the agent, per slot) =="
+echo; echo "== idle slot memory (PSS of bwrap, its init and the agent, per slot; forked: the slot's init and agent) =="
 python3 - "$WORK/state" <<'EOF'
 import os, re, sys
 def pss(pid):
@@ -100,6 +101,17 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
     m = re.search(r"slot-(.+)-[0-9a-f]{8}-\d+$", ws)
     if m:
         slots.setdefault(m.group(1), []).append(tree(int(pid)))
+# Forked slots (Python pools) have no bubblewrap of their own: each is an init (pid 1 of a pid namespace
+# nested in its fork server's) and its job process, in a cgroup named after the slot.
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        nspid = next(l for l in open(f"/proc/{pid}/status") if l.startswith("NSpid:")).split()[1:]
+        groups = open(f"/proc/{pid}/cgroup").read()
+    except (OSError, StopIteration):
+        continue
+    m = re.search(r"/run-\d+-slot-(.+)-[0-9a-f]{8}-\d+$", groups, re.M)
+    if len(nspid) == 3 and nspid[-1] == "1" and m:
+        slots.setdefault(m.group(1) + " (forked)", []).append(tree(int(pid)))
 for profile, sizes in sorted(slots.items()):
     sizes.sort()
     print(f"  {profile}: {len(sizes)} idle slots, PSS per slot median {sizes[len(sizes)//2]} KiB (min {sizes[0]}, max {sizes[-1]})")
@@ -137,4 +149,4 @@ EOF
 echo; echo "== cold: no pools; each phantom call alternates with the baselines =="
 up '{"maxConcurrent": 256, "pools": []}'
 "${LOADTEST[@]}" --gateway "127.0.0.1:$PORT" --scenario python-hello --requests 10 --warmup 5 \
-  --compare --compare-requests "$ROUNDS" | sed -n '/baselines/,$p'
+  --compare --compare-requests "$ROUNDS" --compare-warmup 200 | sed -n '/baselines/,$p'

@@ -103,6 +103,11 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--compare-requests", paramLabel = "N", defaultValue = "50", description = "Measured rounds of --compare (default: ${DEFAULT-VALUE}).")
   int compareRequests;
 
+  @Option(names = "--compare-warmup", paramLabel = "N", defaultValue = "0", description = "Calls of each phantom series "
+      + "alone, 10 ms apart, before --compare's rounds, so that the gateway's and this client's hot paths are "
+      + "compiled (default: ${DEFAULT-VALUE}).")
+  int compareWarmup;
+
   @Option(names = "--container-image", defaultValue = "debian:stable-slim",
       description = "Image of the docker/podman baseline, used only if already present (default: ${DEFAULT-VALUE}).")
   String containerImage;
@@ -184,6 +189,9 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
     if (channels <= 0 || maxInFlight <= 0 || compareRequests <= 0) {
       throw new BadInput("--channels, --max-in-flight and --compare-requests must be > 0");
     }
+    if (compareWarmup < 0) {
+      throw new BadInput("--compare-warmup must be >= 0");
+    }
     if (gateway == null || gateway.isBlank()) {
       throw new BadInput("no gateway: give --gateway HOST:PORT or set PHANTOM_GATEWAY");
     }
@@ -239,7 +247,7 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       if (compare && !stop.get()) {
         err.printf("measuring baselines: %d alternating rounds...%n", compareRequests);
         Baselines baselines = new Baselines(channel, profile, weights.getOrDefault("python-hello", 0) > 0, containerImage);
-        compareJson = baselines.run(Math.min(10, compareRequests), compareRequests, stop::get);
+        compareJson = baselines.run(compareWarmup, Math.min(10, compareRequests), compareRequests, stop::get);
         compareStats = baselines.stats();
         baselines.skipped().forEach((k, v) -> err.printf("%s baseline skipped: %s%n", k, v));
       }
