@@ -49,9 +49,18 @@ public enum SlotAgent {
       return List.of("python3", "-c", PYTHON_BOOT);
     }
 
+    /**
+     * The JSON object's length in bytes, a newline, then the object: the agent reads the length byte by byte
+     * and the object in one read, so the job's stdin that follows stays unread and the handover costs a few
+     * system calls instead of one per byte.
+     */
     @Override
     public byte[] encode(Job job) {
-      return jsonJob(job);
+      byte[] json = jsonJob(job);
+      byte[] length = (json.length + "\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] line = java.util.Arrays.copyOf(length, length.length + json.length);
+      System.arraycopy(json, 0, line, length.length, json.length);
+      return line;
     }
   },
 

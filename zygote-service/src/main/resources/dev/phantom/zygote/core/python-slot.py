@@ -1,5 +1,6 @@
 # The agent of a warm Python slot (see SlotAgent.PYTHON). It starts inside the sandbox, imports what most
-# programs import first, then waits on stdin for one job line: {"argv": [...], "env": {...}, "cwd": "..."}.
+# programs import first, then waits on stdin for one job: its length in bytes and a newline, then
+# {"argv": [...], "env": {...}, "cwd": "...", "files": [...]} (files only for forked slots).
 # A job that runs this interpreter's Python (`python3 FILE args` or `python3 -c CODE args`) runs here at
 # once, as that command would; anything else is exec'd. Either way the slot ends with the job.
 import os
@@ -23,17 +24,26 @@ MAX_JOB_BYTES = 256 * 1024
 
 
 def read_job():
-    # Byte by byte: whatever follows the line on fd 0 is the job's own stdin and must stay unread.
-    line = bytearray()
+    # The length byte by byte, then exactly that many bytes: whatever follows the job on fd 0 is the job's
+    # own stdin and must stay unread.
+    digits = bytearray()
     while True:
         b = os.read(0, 1)
-        if not b:
+        if not b or len(digits) > 7:
             os._exit(125)
         if b == b"\n":
-            return __import__("json").loads(line)
-        line += b
-        if len(line) > MAX_JOB_BYTES:
+            break
+        digits += b
+    size = int(digits)
+    if size > MAX_JOB_BYTES:
+        os._exit(125)
+    job = bytearray()
+    while len(job) < size:
+        chunk = os.read(0, size - len(job))
+        if not chunk:
             os._exit(125)
+        job += chunk
+    return __import__("json").loads(job)
 
 
 def exec_job(argv):
