@@ -125,8 +125,15 @@ pool_counts
 
 echo; echo "== sustained: 16 clients for 20 s, then bare bwrap with 16 in parallel =="
 await_slots 80
+# CPU of the mesh's JVM and of everything it reaped (bubblewrap and the sandboxes), in clock ticks.
+mesh_cpu() { awk '{print $14 + $15 + $16 + $17}' "/proc/$MESH/stat"; }
+CPU_BEFORE="$(mesh_cpu)"
 "${LOADTEST[@]}" --gateway "127.0.0.1:$PORT" --scenario run-true --concurrency 16 --duration 20s --warmup 2s \
-  | sed -n '/series/,$p' || true
+  | sed -n '/series/,$p' | tee "$WORK/sustained.txt" || true
+CPU_AFTER="$(mesh_cpu)"
+OK="$(awk '$1 == "all" {print $2}' "$WORK/sustained.txt")"
+[ -n "$OK" ] && [ "$OK" -gt 0 ] && awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" -v n="$OK" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN {printf "  CPU per run (mesh JVM and its sandboxes, warm-up included): %.1f ms\n", (b - a) * 1000 / hz / n}'
 pool_counts
 python3 - <<'EOF'
 import subprocess, time
@@ -143,7 +150,10 @@ def worker(_):
     return n
 with ThreadPoolExecutor(16) as pool:
     total = sum(pool.map(worker, range(16)))
-print(f"  bare bwrap true, 16 in parallel for 20 s: {total / 20:.1f}/s")
+import resource
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"  bare bwrap true, 16 in parallel for 20 s: {total / 20:.1f}/s, "
+      f"CPU per run {(children.ru_utime + children.ru_stime) * 1000 / total:.1f} ms (bwrap and its sandbox)")
 EOF
 
 echo; echo "== cold: no pools; each phantom call alternates with the baselines =="
