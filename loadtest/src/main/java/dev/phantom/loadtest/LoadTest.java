@@ -44,7 +44,8 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
   /** Bare bubblewrap with the same namespaces and mounts as the minimal profile, without the service. */
   static final List<String> BARE_BWRAP = List.of("bwrap", "--unshare-all", "--die-with-parent", "--new-session",
       "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-      "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
+      "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+      "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
       "--tmpfs", "/tmp", "--");
 
   @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:PHANTOM_GATEWAY}",

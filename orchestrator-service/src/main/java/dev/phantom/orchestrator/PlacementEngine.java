@@ -4,6 +4,7 @@ import dev.phantom.orchestrator.core.AdmissionController;
 import dev.phantom.orchestrator.core.NodeTable;
 import dev.phantom.orchestrator.core.PlacementDecision;
 import dev.phantom.orchestrator.core.PlacementRequest;
+import dev.phantom.orchestrator.core.PlacementScorer;
 import dev.phantom.orchestrator.core.PoolSizer;
 import dev.phantom.support.PhantomException;
 import io.micrometer.core.instrument.Counter;
@@ -13,6 +14,7 @@ import io.vertx.core.Promise;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +52,8 @@ public final class PlacementEngine {
   private final String instanceId;
   private final MeterRegistry meters;
   private final Map<String, Held> held = new HashMap<>();
+  /** Placements by tier, built once per tier rather than with its tag on every placement. */
+  private final Map<PlacementScorer.Tier, Counter> placementsByTier = new EnumMap<>(PlacementScorer.Tier.class);
   private final int pressuredPerNode;
   private long sequence;
 
@@ -163,8 +167,9 @@ public final class PlacementEngine {
     String id = instanceId + "-" + ++sequence;
     held.put(id, new Held(placed.nodeId(), permit, clock.instant().plus(pending.timeout()).plus(grace)));
     sizer.observe(placed.nodeId(), pending.request().profile());
-    Counter.builder("phantom.orchestrator.placements").tag("tier", placed.tier().name().toLowerCase())
-        .description("Placements by why the node was chosen (warm slot, calm, pressured)").register(meters).increment();
+    placementsByTier.computeIfAbsent(placed.tier(), tier -> Counter.builder("phantom.orchestrator.placements")
+        .tag("tier", tier.name().toLowerCase())
+        .description("Placements by why the node was chosen (warm slot, calm, pressured)").register(meters)).increment();
     pending.reply().complete(new Placed(placed.nodeId(), placed.spawnAddress(), id));
   }
 

@@ -42,6 +42,7 @@ public final class TestProfiles {
       new Mount.Symlink("usr/sbin", "/sbin"),
       new Mount.Symlink("usr/lib", "/lib"),
       new Mount.Symlink("usr/lib64", "/lib64"),
+      new Mount.ReadOnlyBind("/etc/ld.so.cache", "/etc/ld.so.cache", true),
       new Mount.ReadOnlyBind("/etc/alternatives", "/etc/alternatives", true),
       new Mount.Proc("/proc"),
       new Mount.Dev("/dev"),

@@ -24,6 +24,8 @@ public final class AccessControl {
   private final TokenBuckets defaultBuckets;
   private final Map<String, TokenBuckets> keyBuckets = new HashMap<>();
   private final Map<String, Integer> inUse = new HashMap<>();
+  /** Each key's maximum of sandboxes held at once, by key name (absent or 0: no maximum). */
+  private final Map<String, Integer> maxSandboxes = new HashMap<>();
   private final MeterRegistry meters;
 
   public AccessControl(ApiKeys keys, TokenBuckets defaultBuckets, MeterRegistry meters) {
@@ -31,6 +33,7 @@ public final class AccessControl {
     this.defaultBuckets = defaultBuckets;
     this.meters = meters;
     for (ApiKeys.ApiKey key : keys.keys()) {
+      maxSandboxes.putIfAbsent(key.name(), key.maxSandboxes());
       if (key.ratePerSecond() > 0) {
         keyBuckets.put(key.name(), new TokenBuckets(key.ratePerSecond(), Math.max(1, 2 * key.ratePerSecond())));
       }
@@ -75,8 +78,7 @@ public final class AccessControl {
    * @throws PhantomException RESOURCE_EXHAUSTED when the caller's key holds its maximum already
    */
   public void acquireSandbox(String caller) {
-    int max = keys.keys().stream().filter(k -> k.name().equals(caller)).mapToInt(ApiKeys.ApiKey::maxSandboxes)
-        .findFirst().orElse(0);
+    int max = maxSandboxes.getOrDefault(caller, 0);
     int used = inUse.getOrDefault(caller, 0);
     if (max > 0 && used >= max) {
       throw PhantomException.resourceExhausted("key '" + caller + "' has " + used + " sandboxes, its maximum; "

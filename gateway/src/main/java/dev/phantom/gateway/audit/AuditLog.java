@@ -67,6 +67,11 @@ public final class AuditLog implements AutoCloseable {
     return new AuditLog(file, maxBytes, keep);
   }
 
+  /** False for {@link #none()}: callers may skip building events. */
+  public boolean enabled() {
+    return writer != null;
+  }
+
   public void record(Event event) {
     if (writer == null) {
       return;

@@ -41,7 +41,7 @@ public final class PlacementEndpoint {
   private final NodeTable table;
   private final PlacementEngine engine;
   private final PressureThresholds thresholds;
-  private final String instanceId;
+  private final String doneAddress;
   private final InstantSource clock;
 
   public PlacementEndpoint(EventBus bus, NodeTable table, PlacementEngine engine, PressureThresholds thresholds,
@@ -50,7 +50,7 @@ public final class PlacementEndpoint {
     this.table = table;
     this.engine = engine;
     this.thresholds = thresholds;
-    this.instanceId = instanceId;
+    this.doneAddress = Addresses.orchestratorDone(instanceId);
     this.clock = clock;
   }
 
@@ -58,7 +58,7 @@ public final class PlacementEndpoint {
     BusRpc.listen(bus, Addresses.ZYGOTE_REPORT, NodeReport.parser(), this::onReport);
     BusRpc.serve(bus, Addresses.ORCHESTRATOR_PLACE, PlaceRequest.parser(), this::place);
     BusRpc.serve(bus, Addresses.ORCHESTRATOR_NODES, ListNodesRequest.parser(), request -> Future.succeededFuture(nodes()));
-    BusRpc.listen(bus, Addresses.orchestratorDone(instanceId), PlacementDone.parser(), this::onDone);
+    BusRpc.listen(bus, doneAddress, PlacementDone.parser(), this::onDone);
   }
 
   NodeList nodes() {
@@ -115,7 +115,7 @@ public final class PlacementEndpoint {
         .map(placed -> {
           trace.end("placed");
           return Placement.newBuilder().setNodeId(placed.nodeId()).setSpawnAddress(placed.spawnAddress())
-              .setPlacementId(placed.placementId()).setDoneAddress(Addresses.orchestratorDone(instanceId)).build();
+              .setPlacementId(placed.placementId()).setDoneAddress(doneAddress).build();
         });
   }
 

@@ -56,6 +56,7 @@ public final class Mesh {
   public static Future<Mesh> start(MeshOptions options) {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions vertxOptions = new VertxOptions()
+        .setEventLoopPoolSize(eventLoops(Runtime.getRuntime().availableProcessors()))
         .setPreferNativeTransport(true)
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     VertxBuilder builder = Vertx.builder()
@@ -117,6 +118,28 @@ public final class Mesh {
         : options.members();
     join.getTcpIpConfig().setEnabled(true).setMembers(members);
     return config;
+  }
+
+  /**
+   * Event-loop threads: PHANTOM_EVENT_LOOPS (or -Dphantom.eventLoops) when set to a positive number, else
+   * Vert.x's default of two per core. A measurement knob: one loop made the bus hops of a warm run cheaper
+   * but took throughput (see docs/design.md, "Where a run's time goes").
+   */
+  static int eventLoops(int cores) {
+    String wanted = System.getProperty("phantom.eventLoops", System.getenv().getOrDefault("PHANTOM_EVENT_LOOPS", ""));
+    try {
+      int n = Integer.parseInt(wanted.trim());
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException notSet) {
+      // fall through to the default
+    }
+    if (!wanted.isBlank()) {
+      LOG.warning("PHANTOM_EVENT_LOOPS / phantom.eventLoops must be a positive number, not '" + wanted + "'; using "
+          + 2 * cores);
+    }
+    return 2 * cores;
   }
 
   /**

@@ -62,6 +62,8 @@ public final class ZygoteBusEndpoint {
   private final MeterRegistry meters;
   private final Timer spawnLatency;
   private final Timer runDuration;
+  /** Finished runs by status, built once per status: a tagged builder per run cost more than counting. */
+  private final Map<RunOutcome.Status, Counter> runsByStatus = new ConcurrentHashMap<>();
   private final RecentSpawns recentSpawns = new RecentSpawns();
 
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -324,32 +326,39 @@ public final class ZygoteBusEndpoint {
 
   /** The profile a sandbox of {@code name} runs with: compiled, its image (if any) mounted. */
   public Future<SandboxProfile> sandboxProfile(String name) {
-    return profile(name).map(ProtoMapping::profile).compose(images);
+    return entry(name).mapped().compose(images);
   }
 
   /** The compiled profile, cached for {@code profileCacheMs}; failures (unknown profile) are not cached. */
   public Future<CompiledProfile> profile(String name) {
+    return entry(name).profile();
+  }
+
+  private CachedProfile entry(String name) {
     if (name.isEmpty()) {
-      return Future.failedFuture(PhantomException.invalidArgument("profile is required"));
+      Future<CompiledProfile> missing = Future.failedFuture(PhantomException.invalidArgument("profile is required"));
+      return new CachedProfile(missing, missing.map(ProtoMapping::profile), 0);
     }
     long now = clock.millis();
     CachedProfile cached = profiles.get(name);
     if (cached != null && now - cached.fetchedAtMs < config.profileCacheMs()) {
-      return cached.profile;
+      return cached;
     }
     Future<CompiledProfile> fetched = BusRpc.request(bus, Addresses.POLICY_COMPILE,
         CompileProfileRequest.newBuilder().setProfile(name).setArch(arch).build(),
         CompiledProfile.parser(), config.policyTimeoutMs());
-    CachedProfile entry = new CachedProfile(fetched, now);
+    // Mapped once per fetch, not per run: the mapping copies the filter and every mount.
+    CachedProfile entry = new CachedProfile(fetched, fetched.map(ProtoMapping::profile), now);
     profiles.put(name, entry);
     // Failures (unknown profile, compiler down) are not cached: the next request asks again.
     fetched.onFailure(e -> profiles.remove(name, entry));
-    return fetched;
+    return entry;
   }
 
   private void record(RunResult result, RunOutcome outcome) {
-    Counter.builder("phantom.zygote.runs").tag("status", outcome.status().name().toLowerCase())
-        .description("Finished runs by status").register(meters).increment();
+    runsByStatus.computeIfAbsent(outcome.status(), status -> Counter.builder("phantom.zygote.runs")
+        .tag("status", status.name().toLowerCase()).description("Finished runs by status").register(meters))
+        .increment();
     if (outcome.spawnMicros() >= 0) {
       spawnLatency.record(Duration.ofNanos(result.getTimings().getSpawnMicros() * 1000));
       recentSpawns.record(result.getTimings().getSpawnMicros());
@@ -371,5 +380,5 @@ public final class ZygoteBusEndpoint {
     boolean cancelled;
   }
 
-  private record CachedProfile(Future<CompiledProfile> profile, long fetchedAtMs) {}
+  private record CachedProfile(Future<CompiledProfile> profile, Future<SandboxProfile> mapped, long fetchedAtMs) {}
 }

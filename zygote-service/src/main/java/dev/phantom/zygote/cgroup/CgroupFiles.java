@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 
 /** Reading and writing cgroupfs files, shared by both versions. */
 final class CgroupFiles {
@@ -31,9 +32,30 @@ final class CgroupFiles {
   }
 
   static OptionalLong readLong(Path file) {
-    return read(file).map(String::strip).filter(s -> s.matches("\\d+"))
-        .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty());
+    return read(file).map(String::strip).map(CgroupFiles::number).orElse(OptionalLong.empty());
   }
+
+  /**
+   * A decimal count, else empty (also when too large for a long). Values are read after every run (usage):
+   * checked by hand rather than with a regular expression compiled per value.
+   */
+  static OptionalLong number(String s) {
+    if (s.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return OptionalLong.empty();
+      }
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(s));
+    } catch (NumberFormatException tooLarge) {
+      return OptionalLong.empty();
+    }
+  }
+
+  private static final Pattern BLANKS = Pattern.compile("\\s+");
 
   /** The value of {@code key} in a flat-keyed file ("key value" lines: cpu.stat, memory.events, oom_control). */
   static OptionalLong keyed(Path file, String key) {
@@ -42,9 +64,10 @@ final class CgroupFiles {
       return OptionalLong.empty();
     }
     for (String line : text.get().split("\n")) {
-      String[] f = line.trim().split("\\s+");
-      if (f.length == 2 && f[0].equals(key) && f[1].matches("\\d+")) {
-        return OptionalLong.of(Long.parseLong(f[1]));
+      String[] f = BLANKS.split(line.trim());
+      OptionalLong value = f.length == 2 && f[0].equals(key) ? number(f[1]) : OptionalLong.empty();
+      if (value.isPresent()) {
+        return value;
       }
     }
     return OptionalLong.empty();

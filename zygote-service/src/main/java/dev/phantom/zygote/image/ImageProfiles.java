@@ -2,6 +2,7 @@ package dev.phantom.zygote.image;
 
 import dev.phantom.support.PhantomException;
 import dev.phantom.zygote.core.ImageRoot;
+import dev.phantom.zygote.core.Mount;
 import dev.phantom.zygote.core.SandboxProfile;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -44,6 +45,10 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
   private final Map<String, Resolved> tags = new ConcurrentHashMap<>();
   /** A tree never changes once built (an evicted one is built again the same): its top level is read once. */
   private final Map<Path, List<ImageRoot.TopEntry>> tops = new ConcurrentHashMap<>();
+  /** A profile's mounts over a tree, worked out once: which optional mount points the tree lacks is file I/O. */
+  private final Map<Rooted, List<Mount>> rooted = new ConcurrentHashMap<>();
+
+  private record Rooted(Path tree, List<Mount> profileMounts) {}
 
   /**
    * @param prepareWaitMs how long a spawn waits for its image's tree; 0 = as long as the build takes
@@ -69,7 +74,7 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
     }
     return manifest(image)
         .compose(this::tree)
-        .compose(tree -> top(tree).map(top -> profile.withMounts(ImageRoot.mounts(tree.toString(), top, profile.mounts()))))
+        .compose(tree -> top(tree).compose(top -> rooted(tree, top, profile.mounts())).map(profile::withMounts))
         .recover(failure -> {
           PhantomException p = failure instanceof PhantomException e ? e : PhantomException.internal(String.valueOf(failure));
           return Future.failedFuture(new PhantomException(p.status(), "image '" + image + "' of profile " + profile.name()
@@ -109,6 +114,20 @@ public final class ImageProfiles implements Function<SandboxProfile, Future<Sand
       }
     });
     return waited.future();
+  }
+
+  private Future<List<Mount>> rooted(Path tree, List<ImageRoot.TopEntry> top, List<Mount> profileMounts) {
+    Rooted key = new Rooted(tree, profileMounts);
+    List<Mount> known = rooted.get(key);
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
+    return vertx.executeBlocking(() -> {
+      List<Mount> mounts = List.copyOf(ImageRoot.mounts(tree.toString(), top, profileMounts,
+          target -> Files.exists(tree.resolve(target.substring(1)), LinkOption.NOFOLLOW_LINKS)));
+      rooted.put(key, mounts);
+      return mounts;
+    }, false);
   }
 
   private Future<List<ImageRoot.TopEntry>> top(Path tree) {

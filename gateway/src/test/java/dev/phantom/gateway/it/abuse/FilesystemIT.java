@@ -2,6 +2,7 @@ package dev.phantom.gateway.it.abuse;
 
 import static dev.phantom.gateway.it.abuse.Sandboxes.request;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.phantom.api.v1.RunResult;
 import io.vertx.core.json.JsonObject;
@@ -87,6 +88,21 @@ class FilesystemIT {
         .isNotEqualTo(hostPasswd);
     assertThat(shadow.getStdout().toStringUtf8()).as("/etc/shadow inside (%s)", Sandboxes.describe(shadow))
         .isEmpty();
+  }
+
+  @ParameterizedTest
+  @MethodSource(PROFILES)
+  void minimalShowsOnlyTheLoadersCacheFromEtc(String profile) throws Exception {
+    assumeTrue("minimal".equals(profile), "only the minimal profile promises the exact contents of /etc");
+    Path hostCache = Path.of("/etc/ld.so.cache");
+    assumeTrue(Files.isRegularFile(hostCache), "the host has no /etc/ld.so.cache (the mount is optional)");
+    RunResult etc = sandboxes.run(request(profile, "ls", "-A", "/etc"));
+    RunResult cache = sandboxes.run(request(profile, "cat", "/etc/ld.so.cache"));
+
+    assertThat(etc.getStdout().toStringUtf8().lines().toList()).as("ls -A /etc (%s)", Sandboxes.describe(etc))
+        .containsExactly("ld.so.cache");
+    assertThat(cache.getStdout().toByteArray()).as("the cache inside (%s)", Sandboxes.describe(cache))
+        .isEqualTo(Files.readAllBytes(hostCache));
   }
 
   @ParameterizedTest
