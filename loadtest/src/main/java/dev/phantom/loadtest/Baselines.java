@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,15 +98,15 @@ final class Baselines {
    * @param phantomWarmup calls of each phantom series alone before the rounds, 10 ms apart (so that warm
    *     pools keep up): a long-running gateway and client have their hot paths compiled, which a few
    *     alternating rounds do not give (the JIT needs a few thousand calls)
+   * @param settle untimed pause after every call of the rounds: a phantom call returns before its
+   *     sandbox's teardown and before the warm pool's refill, and on a two-core host that work doubled a
+   *     bare bwrap's time when the next series ran into it (11 ms instead of 6)
    */
-  JsonObject run(int phantomWarmup, int warmup, int rounds, BooleanSupplier stop) {
+  JsonObject run(int phantomWarmup, int warmup, int rounds, Duration settle, BooleanSupplier stop) {
     for (int i = 0; i < phantomWarmup && !stop.getAsBoolean(); i++) {
       for (List<Series> group : groups) {
         group.getFirst().once().get();
-        try {
-          TimeUnit.MILLISECONDS.sleep(10);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+        if (!pause(Duration.ofMillis(10))) {
           return new JsonObject();
         }
       }
@@ -118,6 +119,9 @@ final class Baselines {
           long start = System.nanoTime();
           String outcome = s.once().get();
           long micros = (System.nanoTime() - start) / 1000;
+          if (!pause(settle)) {
+            return new JsonObject();
+          }
           if (measured) {
             if (outcome == null) {
               s.stats().record(micros);
@@ -147,10 +151,25 @@ final class Baselines {
     }
     return new JsonObject().put("method", "one request at a time, alternating " + rounds
             + " rounds after " + phantomWarmup + " warm-up calls of each phantom series alone and " + warmup
-            + " warm-up rounds; the order rotates every round; latency is wall time "
+            + " warm-up rounds; the order rotates every round; " + settle.toMillis()
+            + " ms untimed pause after each call; latency is wall time "
             + "from call to complete reply (phantom) or to process exit (baselines)")
         .put("rounds", rounds).put("series", series).put("ratios", ratios)
         .put("skipped", skippedJson());
+  }
+
+  /** False when interrupted. */
+  private static boolean pause(Duration d) {
+    if (d.isZero()) {
+      return true;
+    }
+    try {
+      TimeUnit.NANOSECONDS.sleep(d.toNanos());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private JsonObject skippedJson() {

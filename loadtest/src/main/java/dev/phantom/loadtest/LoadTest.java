@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -109,6 +110,11 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       + "compiled (default: ${DEFAULT-VALUE}).")
   int compareWarmup;
 
+  @Option(names = "--compare-settle", paramLabel = "TIME", defaultValue = "25ms", description = "Pause after each "
+      + "call of --compare's rounds, not timed, so that what a call leaves running (a warm pool's refill, a "
+      + "sandbox's teardown and cleanup) is not measured as part of the next series (default: ${DEFAULT-VALUE}).")
+  String compareSettle;
+
   @Option(names = "--container-image", defaultValue = "debian:stable-slim",
       description = "Image of the docker/podman baseline, used only if already present (default: ${DEFAULT-VALUE}).")
   String containerImage;
@@ -193,6 +199,7 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
     if (compareWarmup < 0) {
       throw new BadInput("--compare-warmup must be >= 0");
     }
+    long settleNanos = parseTime("--compare-settle", compareSettle, false);
     if (gateway == null || gateway.isBlank()) {
       throw new BadInput("no gateway: give --gateway HOST:PORT or set PHANTOM_GATEWAY");
     }
@@ -248,7 +255,8 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       if (compare && !stop.get()) {
         err.printf("measuring baselines: %d alternating rounds...%n", compareRequests);
         Baselines baselines = new Baselines(channel, profile, weights.getOrDefault("python-hello", 0) > 0, containerImage);
-        compareJson = baselines.run(compareWarmup, Math.min(10, compareRequests), compareRequests, stop::get);
+        compareJson = baselines.run(compareWarmup, Math.min(10, compareRequests), compareRequests,
+            Duration.ofNanos(settleNanos), stop::get);
         compareStats = baselines.stats();
         baselines.skipped().forEach((k, v) -> err.printf("%s baseline skipped: %s%n", k, v));
       }
@@ -631,7 +639,7 @@ public final class LoadTest implements java.util.concurrent.Callable<Integer> {
       case "h" -> 3600e9;
       default -> 1e9;
     };
-    if (nanos <= 0 && !option.equals("--warmup")) {
+    if (nanos <= 0 && !option.equals("--warmup") && !option.equals("--compare-settle")) {
       throw new BadInput(option + " must be > 0; got '" + text + "'");
     }
     return (long) nanos;

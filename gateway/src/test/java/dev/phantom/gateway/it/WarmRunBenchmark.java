@@ -31,6 +31,9 @@ class WarmRunBenchmark {
     int warmUp = Integer.getInteger("phantom.bench.warmup", 2000);
     // -Dphantom.bench.pool=0 measures the cold path the same way.
     int pool = Integer.getInteger("phantom.bench.pool", 8);
+    // Untimed pause after each call: a run replies before its teardown and its pool's refill, which on two
+    // cores slowed the bare bwrap that ran into them to about twice its time.
+    long settleMs = Long.getLong("phantom.bench.settleMs", 25);
     JsonArray pools = pool == 0 ? new JsonArray()
         : new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", pool));
     // The warm-up calls come back to back, faster than the default per-caller rate (100/s) allows.
@@ -56,19 +59,22 @@ class WarmRunBenchmark {
           continue;
         }
         traces.round(t0, t1);
+        Thread.sleep(settleMs);
+        long t1b = System.nanoTime();
         Process p = new ProcessBuilder(BARE).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         p.waitFor();
         long t2 = System.nanoTime();
+        Thread.sleep(settleMs);
         client[i] = (t1 - t0) / 1000;
         total[i] = r.getTimings().getTotalMicros();
         wall[i] = r.getTimings().getWallMicros();
         queued[i] = r.getTimings().getSpawnMicros();
-        bare[i] = (t2 - t1) / 1000;
+        bare[i] = (t2 - t1b) / 1000;
         cold += r.getWarm() ? 0 : 1;
       }
-      System.out.printf("%s Run of `true`, %d rounds alternating with bare bwrap (%d went cold); p50 / p90 / p99 ms%n",
-          pool > 0 ? "warm" : "cold", rounds, cold);
+      System.out.printf("%s Run of `true`, %d rounds alternating with bare bwrap, %d ms apart (%d went cold); p50 / p90 / p99 ms%n",
+          pool > 0 ? "warm" : "cold", rounds, settleMs, cold);
       System.out.printf("  client (gRPC call to result):            %s%n", stats(client));
       System.out.printf("  gateway total (request to reply):        %s%n", stats(total));
       System.out.printf("  zygote: request to handover (queued):    %s%n", stats(queued));
