@@ -41,6 +41,9 @@ import java.util.Optional;
  * @param imagePrepareWaitMs how long a spawn waits for its image to be materialized before it is refused with
  *     UNAVAILABLE ("image ... is being prepared on node ..."; the gateway sends it again); below the gateway's
  *     spawnGraceMs. 0 = wait as long as it takes
+ * @param launchers shells parked for cold runs, each in a fresh cgroup (cgroup v1 hosts; see
+ *     {@code bwrap.ParkedLaunchers}); 0 = cold runs place bubblewrap in its cgroup themselves. Default
+ *     {@value #DEFAULT_LAUNCHERS}
  */
 public record ZygoteConfig(
     Optional<String> bwrapPath,
@@ -65,7 +68,8 @@ public record ZygoteConfig(
     double poolShrinkPressure,
     String pressureDir,
     long imageCacheBytes,
-    long imagePrepareWaitMs) {
+    long imagePrepareWaitMs,
+    int launchers) {
 
   /** One warm pool of the configuration. */
   public record PoolSetting(String profile, int size, SlotAgent agent) {}
@@ -98,11 +102,12 @@ public record ZygoteConfig(
   public static final String DEFAULT_PRESSURE_DIR = "/proc/pressure";
   /** A third of the gateway's default spawn grace (15 s): the refusal reaches it well before it gives up. */
   public static final long DEFAULT_IMAGE_PREPARE_WAIT_MS = 5_000;
+  public static final int DEFAULT_LAUNCHERS = 4;
 
   private static final List<String> KEYS = List.of("bwrapPath", "sandboxUid", "sandboxGid", "maxConcurrent",
       "reportIntervalMs", "defaultTimeoutMs", "maxOutputBytes", "profileCacheMs", "policyTimeoutMs", "shutdownGraceMs", "stateDir", "cgroups",
       "maxSessions", "sessionIdleTimeoutMs", "sessionMaxLifetimeMs", "sessionRetainStoppedMs", "maxRequestBytes",
-      "pools", "poolMemoryPercent", "poolShrinkPressure", "pressureDir", "imageCacheBytes", "imagePrepareWaitMs");
+      "pools", "poolMemoryPercent", "poolShrinkPressure", "pressureDir", "imageCacheBytes", "imagePrepareWaitMs", "launchers");
 
   /** Reads and validates; the exception lists every problem at once. */
   public static ZygoteConfig fromJson(JsonObject json) {
@@ -131,7 +136,8 @@ public record ZygoteConfig(
         reader.integer("poolShrinkPressure", Math.round(PoolMemory.DEFAULT_SHRINK_PRESSURE), 0, 100),
         reader.string("pressureDir", DEFAULT_PRESSURE_DIR),
         reader.integer("imageCacheBytes", dev.phantom.zygote.image.CacheLimit.DEFAULT_MAX_BYTES, 0, 1L << 50),
-        reader.integer("imagePrepareWaitMs", DEFAULT_IMAGE_PREPARE_WAIT_MS, 0, 600_000));
+        reader.integer("imagePrepareWaitMs", DEFAULT_IMAGE_PREPARE_WAIT_MS, 0, 600_000),
+        (int) reader.integer("launchers", DEFAULT_LAUNCHERS, 0, 256));
     if (!config.pressureDir().startsWith("/")) {
       reader.problem("pressureDir must be an absolute path: " + config.pressureDir());
     }

@@ -169,8 +169,11 @@ public final class ZygoteVerticle extends VerticleBase {
     }
     LOG.info("zygote on node " + nodeId + ": state in " + stateDir.path() + ", cgroups: " + cgroups.describe());
     problem.ifPresent(p -> LOG.warning("zygote on node " + nodeId + " is not ready: " + p));
-    return new Setup(new BwrapLauncher(installation, config.sandboxUid(), config.sandboxGid(), cgroups, workspaces),
-        stateDir, problem);
+    BwrapLauncher launcher = new BwrapLauncher(installation, config.sandboxUid(), config.sandboxGid(), cgroups, workspaces);
+    if (problem.isEmpty()) {
+      launcher.parkLaunchers(config.launchers());
+    }
+    return new Setup(launcher, stateDir, problem);
   }
 
   /** The configured pools; one too large for memory gets the ceiling instead, with a warning. */

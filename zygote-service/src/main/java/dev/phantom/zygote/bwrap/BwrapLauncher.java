@@ -66,6 +66,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
    * program that lowers its own rlimits: {@code sh -c 'ulimit ...'}, or prlimit(1) for what ulimit cannot say.
    */
   private final Optional<java.nio.file.Path> prlimitCommand;
+  private volatile ParkedLaunchers parked;
 
   /** Collected files: at most this much each (and the profile's output cap in total). */
   public static final long MAX_COLLECT_EACH = 1 << 20;
@@ -123,24 +124,16 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     List<String> argv = new ArrayList<>();
     if (block && prlimitCommand.isPresent()) {
       // rlimits survive exec and setuid: set on this wrapper, they reach bwrap and everything it starts.
-      // The shell's ulimit is a builtin, and dash starts faster than prlimit(1); ulimit -f counts 512-byte
-      // blocks (POSIX), so a file size it cannot express goes to prlimit(1) as before.
-      long fsize = run.limits().maxFileSizeBytes();
-      if (fsize % 512 == 0) {
-        StringBuilder script = new StringBuilder("ulimit -c 0");
-        if (run.limits().maxOpenFiles() > 0) {
-          script.append(" && ulimit -n ").append(run.limits().maxOpenFiles());
-        }
-        if (fsize > 0) {
-          script.append(" && ulimit -f ").append(fsize / 512);
-        }
-        argv.addAll(List.of("/bin/sh", "-c", script.append(" && exec \"$@\"").toString(), "phantom-limits"));
+      // The shell's ulimit is a builtin, and dash starts faster than prlimit(1).
+      Optional<String> ulimits = ulimitScript(run);
+      if (ulimits.isPresent()) {
+        argv.addAll(List.of("/bin/sh", "-c", ulimits.get() + " && exec \"$@\"", "phantom-limits"));
       } else {
         argv.addAll(List.of(prlimitCommand.get().toString(), "--core=0"));
         if (run.limits().maxOpenFiles() > 0) {
           argv.add("--nofile=" + run.limits().maxOpenFiles());
         }
-        argv.add("--fsize=" + fsize);
+        argv.add("--fsize=" + run.limits().maxFileSizeBytes());
         argv.add("--");
       }
     }
@@ -227,7 +220,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private BwrapRun launch(SandboxProfile profile, RunSpec run, OutputSink sink, boolean interactive) {
-    Spawned spawned = spawnSandbox(profile, run, -1);
+    Spawned spawned = spawnSandbox(profile, run, -1, true);
     BwrapRun handle = new BwrapRun(this, libc, run, spawned, sink, interactive, null);
     running.add(handle);
     handle.start(io, timer);
@@ -269,7 +262,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private WarmSlot prepare(SandboxProfile profile, RunSpec agent, SlotAgent kind, byte[] preamble, int controlFd) {
-    Spawned spawned = spawnSandbox(profile, agent, controlFd);
+    Spawned spawned = spawnSandbox(profile, agent, controlFd, false);
     StringBuilder statusText = new StringBuilder();
     try {
       if (preamble.length > 0) {
@@ -373,10 +366,103 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   /**
+   * The run's rlimits as shell {@code ulimit} commands (a core limit of 0 at least); empty when the file size
+   * limit is not a whole number of the 512-byte blocks {@code ulimit -f} counts (POSIX).
+   */
+  static Optional<String> ulimitScript(RunSpec run) {
+    long fsize = run.limits().maxFileSizeBytes();
+    if (fsize % 512 != 0) {
+      return Optional.empty();
+    }
+    StringBuilder script = new StringBuilder("ulimit -c 0");
+    if (run.limits().maxOpenFiles() > 0) {
+      script.append(" && ulimit -n ").append(run.limits().maxOpenFiles());
+    }
+    if (fsize > 0) {
+      script.append(" && ulimit -f ").append(fsize / 512);
+    }
+    return Optional.of(script.toString());
+  }
+
+  /**
+   * Keeps {@code count} shells parked for cold runs ({@link ParkedLaunchers}), where the host's cgroups allow
+   * it (v1); 0 or another host: cold runs spawn and place bubblewrap themselves. Call once, before runs.
+   */
+  public void parkLaunchers(int count) {
+    if (count > 0 && cgroups.parks() && installation.ready() && parked == null) {
+      parked = new ParkedLaunchers(this, libc, cgroups, count);
+    }
+  }
+
+  /** Parked launchers ready now (0 without them). */
+  public int parkedLaunchers() {
+    ParkedLaunchers p = parked;
+    return p == null ? 0 : p.idleCount();
+  }
+
+  /** Cold runs started from a parked launcher so far. */
+  public long parkedLaunchesTaken() {
+    ParkedLaunchers p = parked;
+    return p == null ? 0 : p.takenCount();
+  }
+
+  /**
+   * A cold run started from a parked shell, or null when none is ready, the run needs the classic path (a
+   * file size limit ulimit cannot say, a script over the pipe buffer) or the shell failed to take it. The parked shell is in its group
+   * already: bubblewrap starts there without a --block-fd handshake.
+   */
+  private Spawned fromParked(SandboxProfile profile, RunSpec run, Workspaces.Workspace workspace, String target,
+      byte[] bpf, long startNanos) {
+    ParkedLaunchers launchers = parked;
+    Optional<String> ulimits = ulimitScript(run);
+    if (launchers == null || ulimits.isEmpty()) {
+      return null;
+    }
+    List<String> argv = new ArrayList<>(prefix);
+    argv.addAll(BwrapArgs.build(installation.features(), profile, run, workspace == null ? "" : workspace.dir().toString(),
+        true));
+    byte[] script = ParkedLaunchers.script(ulimits.get(), argv, bpf.length > 0).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (script.length > ParkedLaunchers.MAX_SCRIPT_BYTES) {
+      return null;
+    }
+    ParkedLaunchers.Parked p = launchers.take();
+    if (p == null) {
+      return null;
+    }
+    SandboxCgroups.Group group = p.group();
+    int scriptFd = p.scriptFd();
+    try {
+      if (bpf.length > 0) {
+        writeFully(p.seccompFd(), bpf); // at most 32 KiB, below the pipe buffer
+      }
+      libc.close(p.seccompFd());
+      writeFully(scriptFd, script);
+      libc.close(scriptFd);
+      scriptFd = -1;
+      // bubblewrap starts now; its command waits on the block descriptor while its group becomes the run's.
+      group = cgroups.adopt(p.group(), run.runId(), run.limits());
+      if (libc.write(p.blockFd(), new byte[] {'1'}, 1) != 1) {
+        throw new ZygoteException(ZygoteException.Reason.SPAWN, "releasing the sandbox failed: errno " + LibC.errno());
+      }
+    } catch (RuntimeException e) {
+      // Nothing of the run has run unconfined (its command still waits on the block descriptor), and a shell
+      // that died just now is not the run's failure: the run starts the classic way instead.
+      LOG.log(java.util.logging.Level.WARNING, "a parked launcher could not take run " + run.runId()
+          + "; it starts without one", e);
+      launchers.discard(new ParkedLaunchers.Parked(p.pid(), p.stdinFd(), p.stdoutFd(), p.stderrFd(), -1, p.statusFd(),
+          p.blockFd(), scriptFd, group));
+      return null;
+    }
+    libc.close(p.blockFd());
+    return new Spawned(p.pid(), startNanos, p.stdinFd(), p.stdoutFd(), p.stderrFd(), p.statusFd(), -1, group, workspaces,
+        workspace, target);
+  }
+
+  /**
    * Spawns bubblewrap for {@code run} with its workspace and cgroup made and its pipes open; nothing reads
    * them yet. On failure everything made is undone.
    */
-  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run, int controlFd) {
+  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run, int controlFd, boolean mayPark) {
     if (!installation.ready()) {
       throw new ZygoteException(ZygoteException.Reason.BUBBLEWRAP_MISSING, installation.problem().get());
     }
@@ -402,6 +488,15 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
             : workspaces.host(run.hostWorkspace(), wsMount.get().target(), run.files());
       }
       trace.mark("workspace");
+      if (mayPark) {
+        Spawned fromParked = fromParked(profile, run, workspace, wsMount.map(Mount.Workspace::target).orElse(""), bpf,
+            startNanos);
+        if (fromParked != null) {
+          trace.end("parked");
+          started = true;
+          return fromParked;
+        }
+      }
       group = cgroups.create(run.runId(), run.limits());
       trace.mark("cgroup");
       // Blocked start: always with a cgroup (usage, kill), and for the rlimits (RLIMIT_CORE=0 at least).
@@ -457,14 +552,14 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     running.remove(run);
   }
 
-  private Pipe open(List<Integer> parentEnds, List<Integer> childEnds, boolean childWrites) {
+  Pipe open(List<Integer> parentEnds, List<Integer> childEnds, boolean childWrites) {
     Pipe pipe = Pipe.open(libc);
     parentEnds.add(childWrites ? pipe.read : pipe.write);
     childEnds.add(childWrites ? pipe.write : pipe.read);
     return pipe;
   }
 
-  private int spawn(List<String> argv, int[] targets) {
+  int spawn(List<String> argv, int[] targets) {
     jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
     Pointer actions = Memory.allocateDirect(runtime, LibC.FILE_ACTIONS_SIZE);
     Pointer attr = Memory.allocateDirect(runtime, LibC.SPAWNATTR_SIZE);
@@ -523,7 +618,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
         if (LibC.errno() == LibC.EINTR) {
           continue;
         }
-        throw new ZygoteException(ZygoteException.Reason.SPAWN, "writing the seccomp program failed: errno " + LibC.errno());
+        throw new ZygoteException(ZygoteException.Reason.SPAWN, "writing a sandbox's setup pipe failed: errno " + LibC.errno());
       }
       off += (int) n;
     }
@@ -549,6 +644,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
       // Logged by the caller through runningCount(); the sandboxes got SIGKILL already.
+    }
+    ParkedLaunchers p = parked;
+    if (p != null) {
+      p.close();
     }
     timer.shutdownNow();
     io.shutdown();

@@ -56,30 +56,12 @@ public final class CgroupV1 implements SandboxCgroups {
   @Override
   public Group create(String runId, ResourceLimits limits) {
     String name = CgroupFiles.groupName(runId, seq.incrementAndGet());
-    Map<String, Path> dirs = new LinkedHashMap<>();
-    parents.forEach((controller, parent) -> dirs.put(controller, parent.resolve(name)));
-    V1Group group = new V1Group(dirs);
+    V1Group group = new V1Group(dirsNamed(name));
     try {
       for (Path dir : group.distinctDirs()) {
         Files.createDirectory(dir);
       }
-      Path memory = dirs.get("memory");
-      if (memory != null && limits.memoryBytes() > 0) {
-        CgroupFiles.write(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-        // Without this, swap would extend the limit (memsw = memory + swap; absent when swap accounting is off).
-        if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
-          CgroupFiles.write(memory.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-        }
-      }
-      Path pids = dirs.get("pids");
-      if (pids != null && limits.pids() > 0) {
-        CgroupFiles.write(pids.resolve("pids.max"), Integer.toString(limits.pids()));
-      }
-      Path cpu = dirs.get("cpu");
-      if (cpu != null && limits.cpuMillicores() > 0) {
-        CgroupFiles.write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CFS_PERIOD_US));
-        CgroupFiles.write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quotaMicros(limits.cpuMillicores())));
-      }
+      applyLimits(group, limits);
       // Last: the wait holds the kernel's cgroup mutex, which the mkdirs above need too. The group's
       // processes are moved in once bubblewrap has started, about 7 ms from now; the wait is over by then.
       warmup.kick();
@@ -87,6 +69,84 @@ public final class CgroupV1 implements SandboxCgroups {
     } catch (IOException | RuntimeException e) {
       group.remove();
       throw new ZygoteException(ZygoteException.Reason.SPAWN, "creating cgroup " + name + " failed: " + e);
+    }
+  }
+
+  @Override
+  public boolean parks() {
+    return true;
+  }
+
+  @Override
+  public Group park(int index) {
+    String name = "launcher-" + index;
+    V1Group group = new V1Group(dirsNamed(name));
+    List<Path> made = new ArrayList<>();
+    try {
+      for (Path dir : group.distinctDirs()) {
+        Files.createDirectory(dir);
+        made.add(dir);
+      }
+      return group;
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      made.forEach(dir -> CgroupFiles.rmdir(dir, 2000));
+      throw new java.io.UncheckedIOException(e);
+    } catch (IOException | RuntimeException e) {
+      made.forEach(dir -> CgroupFiles.rmdir(dir, 2000));
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "creating cgroup " + name + " failed: " + e);
+    }
+  }
+
+  @Override
+  public Group adopt(Group parked, String runId, ResourceLimits limits) {
+    V1Group from = (V1Group) parked;
+    V1Group to = new V1Group(dirsNamed(CgroupFiles.groupName(runId, seq.incrementAndGet())));
+    try {
+      List<Path> source = from.distinctDirs();
+      List<Path> target = to.distinctDirs();
+      for (int i = 0; i < source.size(); i++) {
+        Files.move(source.get(i), target.get(i)); // rename(2): cgroup v1 allows it within one parent
+      }
+      applyLimits(to, limits);
+      // The parked shell's own start is not the run's: peak memory and CPU time count from here.
+      Path memory = to.dirs.get("memory");
+      if (memory != null) {
+        CgroupFiles.write(memory.resolve("memory.max_usage_in_bytes"), "0");
+      }
+      Path cpuacct = to.dirs.get("cpuacct");
+      if (cpuacct != null) {
+        CgroupFiles.write(cpuacct.resolve("cpuacct.usage"), "0");
+      }
+      return to;
+    } catch (IOException | RuntimeException e) {
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "handing cgroup " + from.distinctDirs().getFirst()
+          + " to run " + runId + " failed: " + e);
+    }
+  }
+
+  private Map<String, Path> dirsNamed(String name) {
+    Map<String, Path> dirs = new LinkedHashMap<>();
+    parents.forEach((controller, parent) -> dirs.put(controller, parent.resolve(name)));
+    return dirs;
+  }
+
+  private static void applyLimits(V1Group group, ResourceLimits limits) throws IOException {
+    Path memory = group.dirs.get("memory");
+    if (memory != null && limits.memoryBytes() > 0) {
+      CgroupFiles.write(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+      // Without this, swap would extend the limit (memsw = memory + swap; absent when swap accounting is off).
+      if (Files.exists(memory.resolve("memory.memsw.limit_in_bytes"))) {
+        CgroupFiles.write(memory.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+      }
+    }
+    Path pids = group.dirs.get("pids");
+    if (pids != null && limits.pids() > 0) {
+      CgroupFiles.write(pids.resolve("pids.max"), Integer.toString(limits.pids()));
+    }
+    Path cpu = group.dirs.get("cpu");
+    if (cpu != null && limits.cpuMillicores() > 0) {
+      CgroupFiles.write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CFS_PERIOD_US));
+      CgroupFiles.write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quotaMicros(limits.cpuMillicores())));
     }
   }
 
@@ -102,9 +162,7 @@ public final class CgroupV1 implements SandboxCgroups {
       CgroupFiles.children(parent).forEach(c -> names.add(c.getFileName().toString()));
     }
     for (String name : names) {
-      Map<String, Path> dirs = new LinkedHashMap<>();
-      parents.forEach((controller, parent) -> dirs.put(controller, parent.resolve(name)));
-      V1Group group = new V1Group(dirs);
+      V1Group group = new V1Group(dirsNamed(name));
       group.killAndWait(5000);
       group.remove();
     }
@@ -123,9 +181,22 @@ public final class CgroupV1 implements SandboxCgroups {
   public int groupCount() {
     int max = 0;
     for (Path parent : distinctParents()) {
-      max = Math.max(max, CgroupFiles.children(parent).size());
+      max = Math.max(max, (int) CgroupFiles.children(parent).stream().filter(d -> !parked(d)).count());
     }
     return max;
+  }
+
+  @Override
+  public int parkedGroupCount() {
+    int max = 0;
+    for (Path parent : distinctParents()) {
+      max = Math.max(max, (int) CgroupFiles.children(parent).stream().filter(CgroupV1::parked).count());
+    }
+    return max;
+  }
+
+  private static boolean parked(Path dir) {
+    return dir.getFileName().toString().startsWith("launcher-");
   }
 
   private static final class V1Group implements Group {

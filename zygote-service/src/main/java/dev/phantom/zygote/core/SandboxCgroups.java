@@ -22,6 +22,33 @@ public interface SandboxCgroups {
   Group create(String runId, ResourceLimits limits);
 
   /**
+   * True when groups can be made ahead of any run ({@link #park}) and handed to one later ({@link #adopt}):
+   * cgroup v1, whose directories can be renamed.
+   */
+  default boolean parks() {
+    return false;
+  }
+
+  /**
+   * Makes the unlimited group {@code launcher-<index>} for a process parked ahead of a run.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException (wrapped in UncheckedIOException) when that name is taken
+   * @throws ZygoteException {@code SPAWN} when the group cannot be created
+   */
+  default Group park(int index) {
+    throw new UnsupportedOperationException("this kind of cgroups does not park groups");
+  }
+
+  /**
+   * Hands a parked group to a run: renamed as {@link #create} names a run's group (so its name is free for
+   * the next parked one), with {@code limits} applied and its usage counters reset. The parked process stays
+   * in it throughout: nothing migrates.
+   */
+  default Group adopt(Group parked, String runId, ResourceLimits limits) {
+    throw new UnsupportedOperationException("this kind of cgroups does not park groups");
+  }
+
+  /**
    * Kills every process in every group below the parent and removes those groups. Call once at start,
    * before the first run: at that point no group there belongs to a live run of this service.
    *
@@ -29,8 +56,13 @@ public interface SandboxCgroups {
    */
   int removeLeftovers();
 
-  /** Groups below the parent right now (for tests and diagnostics). */
+  /** Groups of runs and warm slots below the parent right now, parked ones not counted (for tests and diagnostics). */
   int groupCount();
+
+  /** Parked groups ({@link #park}) below the parent right now. */
+  default int parkedGroupCount() {
+    return 0;
+  }
 
   /**
    * At shutdown, once no run is left: removes what is left below the parent and, where nothing of

@@ -52,8 +52,9 @@ class BwrapLimitsTest {
     assumeTrue(launcher.cgroups().enforced(), "no cgroups on this host");
   }
 
+  /** The classic cold path (bubblewrap placed in its group after it started); ParkedLaunchersTest has the other. */
   static ZygoteConfig config(Path stateDir) {
-    return ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDir.toString()));
+    return ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDir.toString()).put("launchers", 0));
   }
 
   @AfterAll

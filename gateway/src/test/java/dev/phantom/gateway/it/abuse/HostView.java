@@ -170,14 +170,25 @@ final class HostView {
     return paths;
   }
 
-  /** Every cgroup directory on the host whose path mentions phantom, over every mounted hierarchy. */
+  /**
+   * Every cgroup directory on the host whose path mentions phantom, over every mounted hierarchy, except the
+   * zygote's parked launchers' groups {@code launcher-0} to {@code launcher-<launchers - 1>}: they stand ready
+   * between runs (their names are reused as they are taken), and one that leaked would hold its name and push
+   * the next one beyond that range.
+   */
   static Set<String> phantomCgroups() {
     Set<String> found = new TreeSet<>();
     if (!Files.isDirectory(CGROUP_ROOT)) {
       return found;
     }
+    java.util.regex.Pattern parked = java.util.regex.Pattern.compile(".*/launcher-(\\d+)");
     try (Stream<Path> dirs = Files.walk(CGROUP_ROOT, 8)) {
-      dirs.filter(Files::isDirectory).map(Path::toString).filter(path -> path.contains("phantom")).forEach(found::add);
+      dirs.filter(Files::isDirectory).map(Path::toString).filter(path -> path.contains("phantom"))
+          .filter(path -> {
+            var m = parked.matcher(path);
+            return !m.matches() || Integer.parseInt(m.group(1)) >= dev.phantom.zygote.ZygoteConfig.DEFAULT_LAUNCHERS;
+          })
+          .forEach(found::add);
     } catch (IOException | UncheckedIOException e) {
       // A cgroup removed while walking: count what was seen; the caller polls.
     }
