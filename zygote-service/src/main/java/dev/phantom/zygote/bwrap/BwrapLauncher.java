@@ -48,6 +48,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
 
   private final BwrapInstallation installation;
   private final List<String> prefix;
+  /** setpriv and its arguments when the service is root, else empty: what makes a process the sandbox user. */
+  private final List<String> dropPrivileges;
+  private final int sandboxUid;
+  private final int sandboxGid;
   private final LibC libc = LibC.get();
   // Reused threads: creating four platform threads per run cost about a millisecond on a busy host, as
   // much as a warm slot's whole run.
@@ -95,6 +99,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       p.addAll(List.of(installation.setpriv().get().toString(), "--reuid=" + sandboxUid, "--regid=" + sandboxGid,
           "--clear-groups", "--"));
     }
+    this.dropPrivileges = List.copyOf(p);
+    this.sandboxUid = sandboxUid;
+    this.sandboxGid = sandboxGid;
     installation.bwrap().ifPresent(b -> p.add(b.toString()));
     this.prefix = List.copyOf(p);
     this.prlimitCommand = runningAsRoot() && !hasCapSysResource() ? BwrapInstallation.onPath("prlimit") : Optional.empty();
@@ -220,7 +227,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private BwrapRun launch(SandboxProfile profile, RunSpec run, OutputSink sink, boolean interactive) {
-    Spawned spawned = spawnSandbox(profile, run, -1, true);
+    Spawned spawned = spawnSandbox(profile, run, -1, !interactive, true);
     BwrapRun handle = new BwrapRun(this, libc, run, spawned, sink, interactive, null);
     running.add(handle);
     handle.start(io, timer);
@@ -262,7 +269,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   }
 
   private WarmSlot prepare(SandboxProfile profile, RunSpec agent, SlotAgent kind, byte[] preamble, int controlFd) {
-    Spawned spawned = spawnSandbox(profile, agent, controlFd, false);
+    Spawned spawned = spawnSandbox(profile, agent, controlFd, false, false);
     StringBuilder statusText = new StringBuilder();
     try {
       if (preamble.length > 0) {
@@ -394,6 +401,21 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     }
   }
 
+  /** The command line prefix that makes a process the sandbox user (setpriv ...), empty when not root. */
+  List<String> dropPrivileges() {
+    return dropPrivileges;
+  }
+
+  /**
+   * Gives the sandbox user a descriptor it must reopen through /proc/self/fd (a pipe is root's, mode 0600,
+   * otherwise). Nothing when the service is not root: the descriptor is its own user's already.
+   */
+  void ownForSandbox(int fd) {
+    if (!dropPrivileges.isEmpty() && libc.fchown(fd, sandboxUid, sandboxGid) != 0) {
+      throw new ZygoteException(ZygoteException.Reason.SPAWN, "fchown of a pipe failed: errno " + LibC.errno());
+    }
+  }
+
   /** Parked launchers ready now (0 without them). */
   public int parkedLaunchers() {
     ParkedLaunchers p = parked;
@@ -418,7 +440,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     if (launchers == null || ulimits.isEmpty()) {
       return null;
     }
-    List<String> argv = new ArrayList<>(prefix);
+    // The parked shell is the sandbox user already (setpriv ran when it was parked): bubblewrap directly.
+    List<String> argv = new ArrayList<>(prefix.subList(dropPrivileges.size(), prefix.size()));
     argv.addAll(BwrapArgs.build(installation.features(), profile, run, workspace == null ? "" : workspace.dir().toString(),
         true));
     byte[] script = ParkedLaunchers.script(ulimits.get(), argv, bpf.length > 0).getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -461,8 +484,12 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   /**
    * Spawns bubblewrap for {@code run} with its workspace and cgroup made and its pipes open; nothing reads
    * them yet. On failure everything made is undone.
+   *
+   * @param oneShot a run that ends with its command (not a session or a warm slot, whose workspace the
+   *     zygote may fill or read later)
+   * @param mayPark start it from a parked launcher when one is ready
    */
-  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run, int controlFd, boolean mayPark) {
+  private Spawned spawnSandbox(SandboxProfile profile, RunSpec run, int controlFd, boolean oneShot, boolean mayPark) {
     if (!installation.ready()) {
       throw new ZygoteException(ZygoteException.Reason.BUBBLEWRAP_MISSING, installation.problem().get());
     }
@@ -481,7 +508,12 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     boolean started = false;
     try {
       boolean forkServer = controlFd >= 0;
-      if (wsMount.isPresent() && workspaces != null && !forkServer) {
+      // A one-shot run that brings no files and collects none needs no host directory: its workspace is a
+      // tmpfs bubblewrap mounts inside the sandbox, with no host mount to make, to copy into every sandbox
+      // started meanwhile (each extra host mount made every bubblewrap start about 18 us slower) and to undo.
+      boolean inSandbox = oneShot && run.files().isEmpty() && run.collect().isEmpty() && run.hostWorkspace().isEmpty()
+          && run.workspaceBase().isEmpty();
+      if (wsMount.isPresent() && workspaces != null && !forkServer && !inSandbox) {
         workspace = run.hostWorkspace().isEmpty()
             ? workspaces.create(run.runId(), wsMount.get().target(), wsMount.get().sizeBytes(), run.files(),
                 run.workspaceBase())

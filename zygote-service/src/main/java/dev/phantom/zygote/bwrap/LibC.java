@@ -51,6 +51,8 @@ public interface LibC {
 
   int fcntl(int fd, int cmd, int arg);
 
+  int fchown(int fd, int owner, int group);
+
   /** struct pollfd: int fd, short events, short revents. */
   int POLLFD_SIZE = 8;
   short POLLIN = 1;

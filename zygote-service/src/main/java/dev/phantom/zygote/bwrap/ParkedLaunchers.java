@@ -15,14 +15,15 @@ import java.util.logging.Logger;
  * <p>Why: on cgroup v1, moving a process into a group takes the kernel's threadgroup lock for writing, and
  * the first move after the host has been quiet for a while waits a whole RCU grace period (6 ms median here,
  * more than bubblewrap's whole start). A parked shell pays that wait in the background. When a run comes,
- * the shell reads a script from descriptor 6 ({@code ulimit ...; exec setpriv ... bwrap --block-fd 5 ...}),
+ * the shell reads a script from descriptor 6 ({@code ulimit ...; exec bwrap --block-fd 5 ...}),
  * and while bubblewrap sets the sandbox up, inside the parked group already, that group is renamed to the
  * run's and limited (file writes, no migration); then the block descriptor releases the command. No child
  * pid to wait for, nothing to move. Parked shells are profile-blind: any cold run takes one.
  *
- * <p>A parked shell is root (as the rlimits wrapper of the classic path is) until it execs setpriv; only
- * this JVM holds the write end of its script pipe. It exits at that pipe's end of file, so a killed JVM
- * leaves no shell behind, and its group is removed as a leftover at the next start.
+ * <p>A parked shell is the sandbox user already (setpriv ran when it was parked, another millisecond off
+ * the request path), and lowering rlimits needs no privilege. Only this JVM holds the write end of its script
+ * pipe. It exits at that pipe's end of file, so a killed JVM leaves no shell behind, and its group is
+ * removed as a leftover at the next start.
  *
  * <p>Threads: {@link #take} never blocks; one refill thread parks shells one at a time.
  */
@@ -39,6 +40,9 @@ final class ParkedLaunchers implements AutoCloseable {
    */
   static final String SHELL = ". /proc/self/fd/" + SCRIPT_FD + "; exit 125";
 
+  /** How long after a take the refill waits (the taker's rename and limits take about 0.8 ms). */
+  private static final long TAKER_HEAD_START_NANOS = 3_000_000;
+
   /** A script fits the pipe buffer, so writing it never blocks the caller. */
   static final int MAX_SCRIPT_BYTES = 60 * 1024;
 
@@ -54,6 +58,7 @@ final class ParkedLaunchers implements AutoCloseable {
   private final Thread refiller;
   private boolean closed;
   private long taken;
+  private long lastTakeNanos;
 
   ParkedLaunchers(BwrapLauncher launcher, LibC libc, SandboxCgroups cgroups, int target) {
     this.launcher = launcher;
@@ -78,6 +83,7 @@ final class ParkedLaunchers implements AutoCloseable {
       if (alive(p)) {
         synchronized (idle) {
           taken++;
+          lastTakeNanos = System.nanoTime();
         }
         return p;
       }
@@ -172,6 +178,9 @@ final class ParkedLaunchers implements AutoCloseable {
           return;
         }
       }
+      if (!awaitTakerDone()) {
+        return;
+      }
       try {
         Parked p = park();
         boolean keep;
@@ -199,6 +208,27 @@ final class ParkedLaunchers implements AutoCloseable {
     }
   }
 
+  /**
+   * Lets the run that just took a shell rename and limit its group before this thread parks the next one:
+   * moving a process into a group holds the kernel's cgroup mutex for as long as it waits (a grace period
+   * after a quiet spell), and that rename would wait behind it. False when interrupted.
+   */
+  private boolean awaitTakerDone() {
+    long waitNanos;
+    synchronized (idle) {
+      waitNanos = lastTakeNanos + TAKER_HEAD_START_NANOS - System.nanoTime();
+    }
+    if (waitNanos <= 0) {
+      return true;
+    }
+    try {
+      Thread.sleep(java.time.Duration.ofNanos(waitNanos));
+      return true;
+    } catch (InterruptedException e) {
+      return false;
+    }
+  }
+
   /** Spawns one shell with a run's pipes and moves it into a fresh group of its own. */
   private Parked park() {
     SandboxCgroups.Group group = freshGroup();
@@ -213,7 +243,10 @@ final class ParkedLaunchers implements AutoCloseable {
       Pipe status = launcher.open(parentEnds, childEnds, true);
       Pipe block = launcher.open(parentEnds, childEnds, false);
       Pipe script = launcher.open(parentEnds, childEnds, false);
-      pid = launcher.spawn(List.of("/bin/sh", "-c", SHELL, "phantom-launcher"),
+      launcher.ownForSandbox(script.read);
+      List<String> argv = new ArrayList<>(launcher.dropPrivileges());
+      argv.addAll(List.of("/bin/sh", "-c", SHELL, "phantom-launcher"));
+      pid = launcher.spawn(argv,
           new int[] {stdin.read, stdout.write, stderr.write, seccomp.read, status.write, block.read, script.read});
       BwrapLauncherProcesses.spawned(pid);
       childEnds.forEach(libc::close);

@@ -134,6 +134,9 @@ class ParkedLaunchersTest {
     List<Long> parked = parkedShells();
     assertThat(parked).hasSize(2);
     assertThat(launcher.cgroups().parkedGroupCount()).isEqualTo(2);
+    // Parked as the sandbox user, never as the service's root.
+    int sandboxUser = BwrapLauncher.runningAsRoot() ? ZygoteConfig.DEFAULT_SANDBOX_UID : (int) new com.sun.security.auth.module.UnixSystem().getUid();
+    assertThat(parked).allSatisfy(pid -> assertThat(BwrapLauncherProcesses.uidOf(pid.intValue())).isEqualTo(sandboxUser));
     launcher.close();
     assertThat(parked).allSatisfy(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
         .as("parked shell %s alive", pid).isFalse());

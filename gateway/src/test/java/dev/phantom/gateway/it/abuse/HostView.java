@@ -116,9 +116,18 @@ final class HostView {
   static Set<Long> liveProcessesOf(int uid) {
     Set<Long> found = new TreeSet<>();
     for (long pid : pids()) {
-      process(pid, "", "").filter(p -> !p.zombie() && p.uids().getFirst() == uid).ifPresent(p -> found.add(pid));
+      process(pid, "", "").filter(p -> !p.zombie() && p.uids().getFirst() == uid && !parkedLauncher(pid))
+          .ifPresent(p -> found.add(pid));
     }
     return found;
+  }
+
+  /**
+   * A zygote's parked launcher: a shell of the sandbox user waiting, outside any sandbox, for the script of
+   * a cold run (at most zygote.launchers of them per node; their groups are counted by phantomCgroups).
+   */
+  private static boolean parkedLauncher(long pid) {
+    return read(PROC.resolve(pid + "/cmdline")).contains("phantom-launcher");
   }
 
   static Optional<HostProcess> process(long pid) {
