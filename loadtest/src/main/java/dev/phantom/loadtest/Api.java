@@ -88,6 +88,13 @@ final class Api {
     return unary(SandboxApiGrpcClient.RunCode, request);
   }
 
+  /** A loaded profile compiled for this machine's architecture (its seccomp program, for baselines). */
+  Future<dev.phantom.proto.policy.v1.CompiledProfile> compileProfile(String profile) {
+    String arch = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
+    return unary(dev.phantom.proto.policy.v1.PolicyApiGrpcClient.CompileProfile,
+        dev.phantom.proto.policy.v1.CompileProfileRequest.newBuilder().setProfile(profile).setArch(arch).build());
+  }
+
   Future<ListProfilesResponse> listProfiles() {
     return unary(SandboxApiGrpcClient.ListProfiles, ListProfilesRequest.getDefaultInstance());
   }

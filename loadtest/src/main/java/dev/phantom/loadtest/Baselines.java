@@ -6,6 +6,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,6 +34,15 @@ final class Baselines {
         () -> phantom(channels.get().run(RunRequest.newBuilder().setProfile(profile).addArgv("true").build())
             .map(r -> r.getStatus().name() + (r.hasExitCode() ? r.getExitCode() : ""))), null));
     trueGroup.add(new Series("bare bwrap true (no service)", () -> process(concat(LoadTest.BARE_BWRAP, List.of("true"))), null));
+    // The cold-path yardstick: bare bwrap with the profile's own seccomp program (read from stdin).
+    Path filter = profileFilter(channels.get(), profile);
+    if (filter != null) {
+      trueGroup.add(new Series("bare bwrap true + " + profile + " filter", () -> process(concat(
+          LoadTest.BARE_BWRAP.subList(0, 1), List.of("--seccomp", "0"), LoadTest.BARE_BWRAP.subList(1, LoadTest.BARE_BWRAP.size()),
+          List.of("true")), filter), null));
+    } else {
+      skipped.put("bare bwrap + filter", "the gateway did not compile profile " + profile);
+    }
     trueGroup.add(new Series("host exec true", () -> process(List.of("true")), null));
     for (String engine : List.of("docker", "podman")) {
       String why = engineUnavailable(engine, containerImage);
@@ -205,10 +216,35 @@ final class Baselines {
     }
   }
 
-  private static String process(List<String> command) {
+  /** The profile's seccomp program in a temporary file (deleted at exit), or null when it cannot be had. */
+  private static Path profileFilter(Api api, String profile) {
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      byte[] bpf = api.compileProfile(profile).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+          .getSeccompBpf().toByteArray();
+      if (bpf.length == 0) {
+        return null;
+      }
+      Path file = Files.createTempFile("phantom-filter-", ".bpf");
+      file.toFile().deleteOnExit();
+      return Files.write(file, bpf);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static String process(List<String> command) {
+    return process(command, null);
+  }
+
+  /** Runs {@code command} with {@code stdin} (a file) as its standard input, or none. */
+  private static String process(List<String> command, Path stdin) {
+    try {
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      if (stdin != null) {
+        builder.redirectInput(stdin.toFile());
+      }
+      Process p = builder.start();
       int exit = p.waitFor();
       return exit == 0 ? null : "EXIT_" + exit;
     } catch (IOException e) {
@@ -219,9 +255,12 @@ final class Baselines {
     }
   }
 
-  private static List<String> concat(List<String> a, List<String> b) {
-    List<String> all = new ArrayList<>(a);
-    all.addAll(b);
+  @SafeVarargs
+  private static List<String> concat(List<String>... parts) {
+    List<String> all = new ArrayList<>();
+    for (List<String> part : parts) {
+      all.addAll(part);
+    }
     return all;
   }
 }
