@@ -1,5 +1,6 @@
 package dev.phantom.gateway.it;
 
+import dev.phantom.api.v1.RunRequest;
 import dev.phantom.api.v1.RunResult;
 import dev.phantom.support.testing.SandboxHost;
 import io.vertx.core.json.JsonArray;
@@ -34,8 +35,15 @@ class WarmRunBenchmark {
     // Untimed pause after each call: a run replies before its teardown and its pool's refill, which on two
     // cores slowed the bare bwrap that ran into them to about twice its time.
     long settleMs = Long.getLong("phantom.bench.settleMs", 25);
+    // -Dphantom.bench.python=true: what RunCode sends for python hello (main.py in the workspace) instead.
+    boolean python = Boolean.getBoolean("phantom.bench.python");
+    String profile = python ? "python-dev" : "minimal";
+    RunRequest request = python
+        ? EmbeddedMesh.request(profile, "python3", "main.py").toBuilder().addFiles(dev.phantom.api.v1.WorkspaceFile.newBuilder()
+            .setPath("main.py").setContent(com.google.protobuf.ByteString.copyFromUtf8("print('hello')\n")).setMode(0644)).build()
+        : EmbeddedMesh.request(profile, "true");
     JsonArray pools = pool == 0 ? new JsonArray()
-        : new JsonArray().add(new JsonObject().put("profile", "minimal").put("size", pool));
+        : new JsonArray().add(new JsonObject().put("profile", profile).put("size", pool));
     // The warm-up calls come back to back, faster than the default per-caller rate (100/s) allows.
     JsonObject config = new JsonObject().put("zygote", new JsonObject().put("pools", pools))
         .put("gateway", new JsonObject().put("rateLimitPerSecond", 0)); // 0: no limit
@@ -49,11 +57,11 @@ class WarmRunBenchmark {
       StageTraces traces = StageTraces.install();
       for (int i = -warmUp; i < rounds; i++) {
         if (pool > 0) {
-          mesh.awaitIdleSlot("minimal");
+          mesh.awaitIdleSlot(profile);
         }
         traces.clear();
         long t0 = System.nanoTime();
-        RunResult r = mesh.run(EmbeddedMesh.request("minimal", "true"));
+        RunResult r = mesh.run(request);
         long t1 = System.nanoTime();
         if (i < 0) {
           continue;
@@ -73,8 +81,8 @@ class WarmRunBenchmark {
         bare[i] = (t2 - t1b) / 1000;
         cold += r.getWarm() ? 0 : 1;
       }
-      System.out.printf("%s Run of `true`, %d rounds alternating with bare bwrap, %d ms apart (%d went cold); p50 / p90 / p99 ms%n",
-          pool > 0 ? "warm" : "cold", rounds, settleMs, cold);
+      System.out.printf("%s Run of %s, %d rounds alternating with bare bwrap, %d ms apart (%d went cold); p50 / p90 / p99 ms%n",
+          pool > 0 ? "warm" : "cold", python ? "python3 main.py (RunCode's hello)" : "`true`", rounds, settleMs, cold);
       System.out.printf("  client (gRPC call to result):            %s%n", stats(client));
       System.out.printf("  gateway total (request to reply):        %s%n", stats(total));
       System.out.printf("  zygote: request to handover (queued):    %s%n", stats(queued));

@@ -10,7 +10,7 @@ import sys
 # what agents' scripts import most.
 PRELOAD = ("json", "re", "collections", "functools", "itertools", "math", "random", "datetime", "time",
            "typing", "dataclasses", "pathlib", "io", "string", "textwrap", "enum", "copy", "base64",
-           "hashlib", "struct", "runpy", "types", "traceback", "shutil", "atexit", "gc", "threading")
+           "hashlib", "struct", "runpy", "pkgutil", "types", "traceback", "shutil", "atexit", "gc", "threading")
 for _name in PRELOAD:
     try:
         __import__(_name)
@@ -57,10 +57,17 @@ def exec_job(argv):
         os._exit(127)
 
 
+_THIS_PYTHON = {}
+
+
 def is_this_python(command):
-    shutil = sys.modules["shutil"]
-    found = shutil.which(command)
-    return found is not None and os.path.realpath(found) == os.path.realpath(sys.executable)
+    # Remembered per command and PATH: the slot's root is read-only, and the answer for the profile's own
+    # PATH is found before any job (about twenty stat calls that no job should wait for).
+    key = (command, os.environ.get("PATH"))
+    if key not in _THIS_PYTHON:
+        found = sys.modules["shutil"].which(command)
+        _THIS_PYTHON[key] = found is not None and os.path.realpath(found) == os.path.realpath(sys.executable)
+    return _THIS_PYTHON[key]
 
 
 def python_plan(argv, env):
@@ -193,5 +200,7 @@ def finish(status):
     os._exit(status)
 
 
+for _command in ("python3", "python"):
+    is_this_python(_command)
 if not globals().get("FORK_SERVER"):
     run_job()
