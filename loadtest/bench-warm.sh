@@ -2,7 +2,8 @@
 # Warm pools against their baselines, in one run on this machine (issue 7's figures):
 #   warm Run `true` and warm RunCode python hello through the gRPC gateway (after 1000 calls of each, as a
 #   long-running gateway and client have their paths compiled), each alternating with bare
-#   bwrap and host exec; the cold path (pools off) alternating the same way; a burst of 200 at once with
+#   bwrap (with and without the profile's seccomp filter) and host exec, 25 ms apart; the cold path (pools
+#   off) alternating the same way; a burst of 200 at once with
 #   pools of 64; sustained throughput next to bare bwrap in parallel; idle slot memory (PSS).
 #   loadtest/bench-warm.sh [ROUNDS]
 set -euo pipefail
@@ -161,4 +162,4 @@ EOF
 echo; echo "== cold: no pools; each phantom call alternates with the baselines =="
 up '{"maxConcurrent": 256, "pools": []}'
 "${LOADTEST[@]}" --gateway "127.0.0.1:$PORT" --scenario python-hello --requests 10 --warmup 5 \
-  --compare --compare-requests "$ROUNDS" --compare-warmup 200 | sed -n '/baselines/,$p'
+  --compare --compare-requests "$ROUNDS" --compare-warmup 1000 | sed -n '/baselines/,$p'
