@@ -473,6 +473,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     }
     SandboxCgroups.Group group = p.group();
     int scriptFd = p.scriptFd();
+    boolean handedOver = false;
     try {
       if (bpf.length > 0) {
         writeFully(p.seccompFd(), bpf); // at most 32 KiB, below the pipe buffer
@@ -483,6 +484,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       scriptFd = -1;
       // bubblewrap starts now; its command waits on the block descriptor while its group becomes the run's.
       group = cgroups.adopt(p.group(), run.runId(), run.limits());
+      launchers.handedOver();
+      handedOver = true;
       if (libc.write(p.blockFd(), new byte[] {'1'}, 1) != 1) {
         throw new ZygoteException(ZygoteException.Reason.SPAWN, "releasing the sandbox failed: errno " + LibC.errno());
       }
@@ -493,6 +496,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
           + "; it starts without one", e);
       launchers.discard(new ParkedLaunchers.Parked(p.pid(), p.stdinFd(), p.stdoutFd(), p.stderrFd(), -1, p.statusFd(),
           p.blockFd(), scriptFd, group));
+      if (!handedOver) {
+        launchers.handedOver();
+      }
       return null;
     }
     libc.close(p.blockFd());

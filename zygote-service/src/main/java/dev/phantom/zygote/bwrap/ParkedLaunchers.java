@@ -40,9 +40,6 @@ final class ParkedLaunchers implements AutoCloseable {
    */
   static final String SHELL = ". /proc/self/fd/" + SCRIPT_FD + "; exit 125";
 
-  /** How long after a take the refill waits (the taker's rename and limits take about 0.8 ms). */
-  private static final long TAKER_HEAD_START_NANOS = 3_000_000;
-
   /** A script fits the pipe buffer, so writing it never blocks the caller. */
   static final int MAX_SCRIPT_BYTES = 60 * 1024;
 
@@ -58,7 +55,8 @@ final class ParkedLaunchers implements AutoCloseable {
   private final Thread refiller;
   private boolean closed;
   private long taken;
-  private long lastTakeNanos;
+  /** Shells taken whose group has not been renamed (or removed) yet: see {@link #handedOver}. */
+  private int handingOver;
 
   ParkedLaunchers(BwrapLauncher launcher, LibC libc, SandboxCgroups cgroups, int target) {
     this.launcher = launcher;
@@ -69,7 +67,10 @@ final class ParkedLaunchers implements AutoCloseable {
     refiller.start();
   }
 
-  /** A live parked shell, or null when none is ready. The caller owns it from here. */
+  /**
+   * A live parked shell, or null when none is ready. The caller owns it from here, and calls {@link
+   * #handedOver} once its group has the run's name or is gone.
+   */
   Parked take() {
     while (true) {
       Parked p;
@@ -78,17 +79,31 @@ final class ParkedLaunchers implements AutoCloseable {
         if (p == null) {
           return null;
         }
-        idle.notifyAll();
+        // Counted before the refill can wake: its group keeps the launcher-N name until handedOver().
+        handingOver++;
       }
       if (alive(p)) {
         synchronized (idle) {
           taken++;
-          lastTakeNanos = System.nanoTime();
         }
         return p;
       }
       LOG.warning("a parked launcher (pid " + p.pid() + ") died while it waited; it is replaced");
       forget(p); // alive() reaped it
+      handedOver();
+    }
+  }
+
+  /**
+   * The group of a taken shell was renamed to its run's (or removed): its {@code launcher-N} name is free,
+   * and the refill, which waits for this, reuses it. So the names stay {@code launcher-0} to {@code
+   * launcher-<target - 1>}, and the rename never waits behind the refill's move (which holds the cgroup
+   * mutex through its grace-period wait: the parked step's p99 was 14 ms when they overlapped).
+   */
+  void handedOver() {
+    synchronized (idle) {
+      handingOver--;
+      idle.notifyAll();
     }
   }
 
@@ -178,7 +193,7 @@ final class ParkedLaunchers implements AutoCloseable {
           return;
         }
       }
-      if (!awaitTakerDone()) {
+      if (!awaitHandovers()) {
         return;
       }
       try {
@@ -208,24 +223,22 @@ final class ParkedLaunchers implements AutoCloseable {
     }
   }
 
-  /**
-   * Lets the run that just took a shell rename and limit its group before this thread parks the next one:
-   * moving a process into a group holds the kernel's cgroup mutex for as long as it waits (a grace period
-   * after a quiet spell), and that rename would wait behind it. False when interrupted.
-   */
-  private boolean awaitTakerDone() {
-    long waitNanos;
+  /** Waits (at most a second) until no taken shell is being handed over. False when closed or interrupted. */
+  private boolean awaitHandovers() {
+    long deadline = System.nanoTime() + 1_000_000_000L;
     synchronized (idle) {
-      waitNanos = lastTakeNanos + TAKER_HEAD_START_NANOS - System.nanoTime();
-    }
-    if (waitNanos <= 0) {
-      return true;
-    }
-    try {
-      Thread.sleep(java.time.Duration.ofNanos(waitNanos));
-      return true;
-    } catch (InterruptedException e) {
-      return false;
+      while (handingOver > 0 && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return true;
+        }
+        try {
+          idle.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          return false;
+        }
+      }
+      return !closed;
     }
   }
 
