@@ -240,10 +240,13 @@ public final class CgroupV1 implements SandboxCgroups {
     @Override
     public boolean killAndWait(long timeoutMillis) {
       long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-      while (true) {
-        int listed = 0;
-        for (Path dir : distinctDirs()) {
-          listed += CgroupFiles.killListed(dir);
+      List<Path> dirs = distinctDirs();
+      for (int round = 0; ; round++) {
+        // Every process of the sandbox is in every hierarchy: the first list says whether any is left, and
+        // the others are read once it is empty (for stragglers), not four files per round.
+        int listed = CgroupFiles.killListed(dirs.getFirst());
+        for (int i = 1; i < dirs.size() && listed == 0; i++) {
+          listed += CgroupFiles.killListed(dirs.get(i));
         }
         if (listed == 0) {
           return true;
@@ -251,7 +254,7 @@ public final class CgroupV1 implements SandboxCgroups {
         if (System.nanoTime() > deadline) {
           return false;
         }
-        CgroupFiles.pauseWhileEmptying();
+        CgroupFiles.pauseWhileEmptying(round);
       }
     }
 

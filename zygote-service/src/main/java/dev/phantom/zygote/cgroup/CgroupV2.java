@@ -166,7 +166,7 @@ public final class CgroupV2 implements SandboxCgroups {
     @Override
     public boolean killAndWait(long timeoutMillis) {
       long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-      while (true) {
+      for (int round = 0; ; round++) {
         killAll();
         if (CgroupFiles.pids(dir).isEmpty()) {
           return true;
@@ -174,7 +174,7 @@ public final class CgroupV2 implements SandboxCgroups {
         if (System.nanoTime() > deadline) {
           return false;
         }
-        CgroupFiles.pauseWhileEmptying();
+        CgroupFiles.pauseWhileEmptying(round);
       }
     }
 
