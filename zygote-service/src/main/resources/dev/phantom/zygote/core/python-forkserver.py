@@ -10,7 +10,8 @@
 # stdin, stdout, stderr, status and release pipes); the reply is {"pid": N} with a pidfd of the slot.
 # A slot waits on its release pipe (the zygote moves it into its cgroup meanwhile), then makes its
 # sandbox, writes {"child-pid": 2} to its status pipe as bubblewrap does, and runs python-slot.py's
-# run_job(); when the job ends its init writes {"exit-code": N}.
+# run_job(); when the job ends its init writes {"exit-code": N}: as soon as the job's agent says it has
+# finished (its output flushed) on a pipe only the two share, or else when the job's process is gone.
 import ctypes
 import json
 import signal
@@ -139,24 +140,67 @@ def slot_init(request, status, bpf):
         seal(bpf)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(sig, signal.SIG_IGN)  # a job cannot end its own init but by ending itself
+        # The agent's own report: one byte, its exit status, once the job's output is flushed. The process
+        # then still has to be torn down (its copy-on-write pages freed, about a millisecond), which the
+        # reply need not wait for: nothing of the job can write any more.
+        finished_r, finished_w = os.pipe()
+        signal.signal(signal.SIGCHLD, on_child)  # before the fork: a job that ends at once still interrupts
         job = os.fork()
         if job == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.close(status)
+            os.close(finished_r)
+            globals()["FINISHED_FD"] = finished_w
+            globals()["JOB_PID"] = os.getpid()
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
                 signal.signal(sig, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             os.setsid()
             run_job()
+        os.close(finished_w)
         for fd in (0, 1, 2):
             os.close(fd)
         os.write(status, b'{"child-pid": %d}\n' % job)
+        code = reported_exit(finished_r)
+        if code is not None:
+            os.write(status, b'{"exit-code": %d}\n' % code)
         while True:
-            pid, code = os.wait()
+            pid, wait_status = os.wait()
             if pid == job:
-                os.write(status, b'{"exit-code": %d}\n' % exit_code(code))
+                if code is None:
+                    os.write(status, b'{"exit-code": %d}\n' % exit_code(wait_status))
                 os._exit(0)
     except BaseException as e:
         report_failure(e)
+
+
+class ChildEnded(Exception):
+    pass
+
+
+WAITING_FOR_REPORT = [False]
+
+
+def on_child(signum, frame):
+    if WAITING_FOR_REPORT[0]:
+        raise ChildEnded()  # only out of the read below, never out of anything else the init does
+
+
+def reported_exit(finished_r):
+    """The status the job's agent reported, or None when there will be none: end of file (the job exec'd
+    another program or is gone) or a child of the init ended meanwhile (the job, or an orphan the init
+    inherited). Then the exit is reported from the job's wait status, as before. (No pidfd to watch the
+    job: the profile's filter may refuse pidfd_open.)"""
+    WAITING_FOR_REPORT[0] = True
+    try:
+        byte = os.read(finished_r, 1)  # SIGCHLD interrupts it: the handler raises
+        return byte[0] if byte else None
+    except ChildEnded:
+        return None
+    finally:
+        WAITING_FOR_REPORT[0] = False
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.close(finished_r)
 
 
 def report_failure(e):

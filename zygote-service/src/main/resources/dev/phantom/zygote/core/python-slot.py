@@ -197,6 +197,14 @@ def finish(status):
             stream.flush()
         except Exception:
             status = status or 120  # what the interpreter exits with when it cannot flush stdout
+    # A forked slot's init reports the exit now rather than after this process's teardown; only the job's
+    # own process may (a child it forked that ran on to here exits without a word).
+    finished = globals().get("FINISHED_FD")
+    if finished is not None and os.getpid() == globals().get("JOB_PID"):
+        try:
+            os.write(finished, bytes([status & 0xFF]))
+        except OSError:
+            pass
     os._exit(status)
 
 

@@ -292,6 +292,25 @@ class WarmPoolsTest {
   }
 
   @Test
+  void aForkedJobsExitIsReportedByItsOwnProcessOnly() throws Exception {
+    pools.resize("python", 3, SlotAgent.PYTHON);
+    // The agent reports its job's end before the process is torn down; a child the job forked that runs on
+    // to the end of the script must not report in its place, and its output is not lost either.
+    RunOutcome forked = runWarm(python, job("python3", "-c", "import os, sys, time\n"
+        + "pid = os.fork()\n"
+        + "if pid == 0:\n    print('child', flush=True)\n    sys.exit(7)\n"
+        + "os.waitpid(pid, 0)\nprint('parent')\nsys.exit(3)"));
+    assertThat(forked.termination()).isEqualTo(new dev.phantom.zygote.core.Termination.Exited(3));
+    assertThat(out(forked)).isEqualTo("child\nparent\n");
+    // No report from the agent: os._exit, a signal, or another program exec'd; the exit comes from wait.
+    RunOutcome direct = runWarm(python, job("python3", "-c", "import os\nprint('bye', flush=True)\nos._exit(9)"));
+    assertThat(direct.termination()).isEqualTo(new dev.phantom.zygote.core.Termination.Exited(9));
+    assertThat(out(direct)).isEqualTo("bye\n");
+    RunOutcome killed = runWarm(python, job("python3", "-c", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"));
+    assertThat(killed.termination()).isEqualTo(new dev.phantom.zygote.core.Termination.Exited(128 + 9));
+  }
+
+  @Test
   void aForkedSlotWhoseInitOrServerDiedIsReplacedNeverHandedAJob() throws Exception {
     pools.resize("python", 1, SlotAgent.PYTHON);
     until(() -> pools.idlePids("python").size() == 1);
