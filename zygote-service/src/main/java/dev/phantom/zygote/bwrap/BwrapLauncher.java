@@ -452,7 +452,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private Spawned fromParked(SandboxProfile profile, RunSpec run, Workspaces.Workspace workspace, String target,
       byte[] bpf, long startNanos) {
     ParkedLaunchers launchers = parked;
-    if (launchers == null || commandsRunning.get() > 0) {
+    // Checked before the script is built: with none ready, the classic path builds its own command line.
+    if (launchers == null || commandsRunning.get() > 0 || launchers.idleCount() == 0) {
       return null;
     }
     Optional<String> ulimits = ulimitScript(run);

@@ -127,7 +127,7 @@ final class ParkedLaunchers implements AutoCloseable {
     // Descriptors 3 (the seccomp program) and 6 (this script) must not reach bubblewrap unasked.
     s.append("exec ").append(seccomp ? "" : "3<&- ").append(SCRIPT_FD).append("<&- && exec");
     for (String arg : argv) {
-      s.append(" '").append(arg.replace("'", "'\\''")).append('\'');
+      s.append(' ').append(dev.phantom.zygote.core.SlotAgent.singleQuoted(arg));
     }
     return s.append('\n').toString();
   }

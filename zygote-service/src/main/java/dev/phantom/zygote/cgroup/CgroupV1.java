@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CgroupV1 implements SandboxCgroups {
 
+  /** Names of parked groups ({@link #park}): {@code launcher-<index>}. */
+  private static final String PARKED_PREFIX = "launcher-";
+
   /** CFS period; the quota is millicores * 100 µs per period. */
   static final long CFS_PERIOD_US = 100_000;
 
@@ -79,7 +82,7 @@ public final class CgroupV1 implements SandboxCgroups {
 
   @Override
   public Group park(int index) {
-    String name = "launcher-" + index;
+    String name = PARKED_PREFIX + index;
     V1Group group = new V1Group(dirsNamed(name));
     List<Path> made = new ArrayList<>();
     try {
@@ -88,11 +91,11 @@ public final class CgroupV1 implements SandboxCgroups {
         made.add(dir);
       }
       return group;
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      made.forEach(dir -> CgroupFiles.rmdir(dir, 2000));
-      throw new java.io.UncheckedIOException(e);
     } catch (IOException | RuntimeException e) {
       made.forEach(dir -> CgroupFiles.rmdir(dir, 2000));
+      if (e instanceof java.nio.file.FileAlreadyExistsException taken) {
+        throw new java.io.UncheckedIOException(taken);
+      }
       throw new ZygoteException(ZygoteException.Reason.SPAWN, "creating cgroup " + name + " failed: " + e);
     }
   }
@@ -196,7 +199,7 @@ public final class CgroupV1 implements SandboxCgroups {
   }
 
   private static boolean parked(Path dir) {
-    return dir.getFileName().toString().startsWith("launcher-");
+    return dir.getFileName().toString().startsWith(PARKED_PREFIX);
   }
 
   private static final class V1Group implements Group {

@@ -243,7 +243,12 @@ public enum SlotAgent {
 
   /** Single-quoted for sh; a newline becomes {@code "$nl"} so the job stays one line for {@code read}. */
   static String shellQuote(String s) {
-    return "'" + s.replace("'", "'\\''").replace("\n", "'\"$nl\"'") + "'";
+    return singleQuoted(s).replace("\n", "'\"$nl\"'");
+  }
+
+  /** {@code s} as one sh word in single quotes (a quote inside becomes {@code '\''}). */
+  public static String singleQuoted(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   static String jsonString(String s) {

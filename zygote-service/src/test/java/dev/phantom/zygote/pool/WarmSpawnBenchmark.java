@@ -33,13 +33,17 @@ public class WarmSpawnBenchmark {
 
   static final int RUNS = Integer.getInteger("phantom.bench.runs", 100);
 
-  @Test
-  void warmSlotVersusColdSpawnVersusBareBwrap() throws Exception {
+  /** A zygote of its own in a fresh state directory; skips unless benchmarks were asked for. */
+  private static ZygoteVerticle.Setup benchSetup() throws java.io.IOException {
     assumeTrue(Boolean.getBoolean("phantom.bench"), "benchmark: run with -Dphantom.bench=true");
     SandboxHost.assumeBubblewrap();
     var stateDir = Files.createTempDirectory("zygote-bench-");
-    ZygoteVerticle.Setup setup = ZygoteVerticle.setUp(
-        ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDir.toString())), "bench");
+    return ZygoteVerticle.setUp(ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDir.toString())), "bench");
+  }
+
+  @Test
+  void warmSlotVersusColdSpawnVersusBareBwrap() throws Exception {
+    ZygoteVerticle.Setup setup = benchSetup();
     BwrapLauncher launcher = setup.launcher();
     SandboxProfile profile = TestProfiles.minimal();
     ResourceLimits limits = new ResourceLimits(128L << 20, 64, 1000, 0, 0);
@@ -106,11 +110,7 @@ public class WarmSpawnBenchmark {
    */
   @Test
   void forkedPythonSlotsVersusSpawnedOnes() throws Exception {
-    assumeTrue(Boolean.getBoolean("phantom.bench"), "benchmark: run with -Dphantom.bench=true");
-    SandboxHost.assumeBubblewrap();
-    var stateDir = Files.createTempDirectory("zygote-bench-");
-    ZygoteVerticle.Setup setup = ZygoteVerticle.setUp(
-        ZygoteConfig.fromJson(new JsonObject().put("stateDir", stateDir.toString())), "bench");
+    ZygoteVerticle.Setup setup = benchSetup();
     BwrapLauncher launcher = setup.launcher();
     ResourceLimits limits = new ResourceLimits(256L << 20, 64, 1000, 0, 0);
     Map<String, SandboxProfile> profiles = Map.of("forked", python("forked"), "spawned", python("spawned"));
