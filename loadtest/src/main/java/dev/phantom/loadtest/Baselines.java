@@ -1,11 +1,11 @@
 package dev.phantom.loadtest;
 
+import dev.phantom.support.process.DirectSpawn;
 import dev.phantom.api.v1.RunCodeRequest;
 import dev.phantom.api.v1.RunRequest;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -236,22 +236,16 @@ final class Baselines {
     return process(command, null);
   }
 
-  /** Runs {@code command} with {@code stdin} (a file) as its standard input, or none. */
+  /**
+   * Runs {@code command} with {@code stdin} (a file) as its standard input, or none: through posix_spawnp,
+   * as a lean caller would, not ProcessBuilder (whose own overhead would flatter every comparison).
+   */
   private static String process(List<String> command, Path stdin) {
     try {
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-      if (stdin != null) {
-        builder.redirectInput(stdin.toFile());
-      }
-      Process p = builder.start();
-      int exit = p.waitFor();
+      int exit = DirectSpawn.run(command, stdin);
       return exit == 0 ? null : "EXIT_" + exit;
-    } catch (IOException e) {
+    } catch (IllegalStateException e) {
       return "CANNOT_START";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "INTERRUPTED";
     }
   }
 

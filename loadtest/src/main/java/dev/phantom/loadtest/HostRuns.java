@@ -1,5 +1,6 @@
 package dev.phantom.loadtest;
 
+import dev.phantom.support.process.DirectSpawn;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -50,15 +51,12 @@ final class HostRuns {
     return count / seconds;
   }
 
+  /** Runs {@code command} as a lean caller would (posix_spawnp, not ProcessBuilder); its exit code, 127 if it cannot start. */
   static int run(List<String> command) {
     try {
-      return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start().waitFor();
-    } catch (IOException e) {
+      return DirectSpawn.run(command, null);
+    } catch (IllegalStateException e) {
       return 127;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return 130;
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.support.process.NativeStrings;
 import dev.phantom.support.trace.StageTrace;
 import dev.phantom.zygote.core.BwrapArgs;
 import dev.phantom.zygote.core.ForkRequest;

@@ -126,7 +126,7 @@ public interface LibC {
   int sigemptyset(Pointer set);
 
   /**
-   * Returns 0 or an error number (not errno). argv and envp are built by {@link NativeStrings}: jnr-ffi's own
+   * Returns 0 or an error number (not errno). argv and envp are built by {@link dev.phantom.support.process.NativeStrings}: jnr-ffi's own
    * String[] conversion leaves the terminating slot uninitialised (allocateDirect without clearing), so
    * execve now and then read a garbage pointer past the last argument and failed with EFAULT.
    */

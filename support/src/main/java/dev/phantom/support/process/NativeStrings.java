@@ -1,4 +1,4 @@
-package dev.phantom.zygote.bwrap;
+package dev.phantom.support.process;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,7 +12,7 @@ import jnr.ffi.Runtime;
  * argv and envp. Every byte is written (the memory is cleared first), and the strings stay reachable as
  * long as this object is.
  */
-final class NativeStrings {
+public final class NativeStrings {
 
   private final Pointer array;
   private final List<Pointer> strings;
@@ -22,7 +22,7 @@ final class NativeStrings {
     this.strings = strings;
   }
 
-  static NativeStrings of(Runtime runtime, List<String> values) {
+  public static NativeStrings of(Runtime runtime, List<String> values) {
     int slot = runtime.addressSize();
     Pointer array = Memory.allocateDirect(runtime, (values.size() + 1) * slot, true);
     List<Pointer> strings = new ArrayList<>(values.size());
@@ -37,7 +37,7 @@ final class NativeStrings {
     return new NativeStrings(array, strings);
   }
 
-  Pointer pointer() {
+  public Pointer pointer() {
     return array;
   }
 

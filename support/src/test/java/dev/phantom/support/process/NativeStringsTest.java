@@ -1,4 +1,4 @@
-package dev.phantom.zygote.bwrap;
+package dev.phantom.support.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
