@@ -13,6 +13,10 @@
 # run_job(); when the job ends its init writes {"exit-code": N}: as soon as the job's agent says it has
 # finished (its output flushed) on a pipe only the two share, or else when the job's process is gone.
 import ctypes
+# Modules every slot uses are imported here, before the forks: imported in each slot they cost it
+# about 450 KiB of memory of its own.
+import fcntl
+import resource
 import json
 import signal
 import socket
@@ -70,7 +74,6 @@ def loopback_up():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         request = bytearray(40)
         request[0:2] = b"lo"
-        fcntl = __import__("fcntl")
         fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, request)
         flags = int.from_bytes(request[16:18], "little") | IFF_UP
         request[16:18] = flags.to_bytes(2, "little")
@@ -93,7 +96,6 @@ def make_sandbox(request):
 
 
 def set_limits(limits):
-    resource = __import__("resource")
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if limits.get("nofile"):
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["nofile"], limits["nofile"]))

@@ -10,7 +10,7 @@ import sys
 # what agents' scripts import most.
 PRELOAD = ("json", "re", "collections", "functools", "itertools", "math", "random", "datetime", "time",
            "typing", "dataclasses", "pathlib", "io", "string", "textwrap", "enum", "copy", "base64",
-           "hashlib", "struct", "runpy", "pkgutil", "types", "traceback", "shutil", "atexit", "gc", "threading")
+           "hashlib", "struct", "importlib.machinery", "types", "traceback", "shutil", "atexit", "gc", "threading")
 for _name in PRELOAD:
     try:
         __import__(_name)
@@ -95,9 +95,44 @@ def forget_shadowed(directory):
                 del sys.modules[loaded]
 
 
+def run_script(script):
+    """Runs the file as `python3 FILE` does (no runpy: its importer probes and two more opens of the file
+    cost a fifth of a millisecond): an absolute __file__, a __main__ with the loader and no spec."""
+    path = os.path.abspath(script)
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    main = sys.modules["types"].ModuleType("__main__")
+    main.__dict__.update(__file__=path, __cached__=None, __builtins__=__builtins__,
+                         __loader__=sys.modules["importlib.machinery"].SourceFileLoader("__main__", path))
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def rehearse():
+    """A forked slot's rehearsal of a job's path, before the job: the first write to a page after the fork
+    copies it (a fault and 4 KiB), and a job's first steps wrote to hundreds. What is rehearsed here saved
+    0.35-0.45 ms of every Python job for about 0.5 MiB of each idle slot's memory; scanning the collector's
+    generations as finish() does would save 0.1 ms more for 0.4 MiB, and is left to the job. Nothing of it
+    is left for the job to see: no file, no module, no output."""
+    sample = '{"argv":["python3","main.py"],"env":{"A":"b"},"cwd":"","files":[{"path":"/workspace/main.py",' \
+             '"mode":420,"data":"cHJpbnQoJ2hlbGxvJykK"}]}'
+    job = __import__("json").loads(sample)
+    sys.modules["base64"].b64decode(job["files"][0]["data"])
+    python_plan(job["argv"], job["env"])
+    os.path.dirname(os.path.realpath(os.path.abspath("main.py")))
+    os.path.exists("/")
+    forget_shadowed(os.getcwd())
+    scratch = {"__builtins__": __builtins__, "out": sys.modules["io"].StringIO()}
+    exec(compile("import sys\nprint('hello', file=out)\n", "<rehearsal>", "exec", dont_inherit=True), scratch)
+    sys.modules["types"].ModuleType("__main__")
+    sys.modules["importlib.machinery"].SourceFileLoader("__main__", "/rehearsal.py")
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+
+
 def trimmed(tb):
-    runpy_file = getattr(sys.modules.get("runpy"), "__file__", None)
-    while tb is not None and tb.tb_frame.f_code.co_filename in ("<phantom-slot>", runpy_file):
+    while tb is not None and tb.tb_frame.f_code.co_filename == "<phantom-slot>":
         tb = tb.tb_next
     return tb
 
@@ -120,6 +155,8 @@ def place_files(files):
 
 
 def run_job():
+    if globals().get("FORK_SERVER"):
+        rehearse()
     job = read_job()
     argv, env, cwd = job["argv"], job["env"], job["cwd"]
     place_files(job.get("files", ()))
@@ -147,7 +184,7 @@ def run_job():
             else:
                 sys.path[0] = os.path.dirname(os.path.realpath(script))
                 forget_shadowed(sys.path[0])
-                sys.modules["runpy"].run_path(script, run_name="__main__")
+                run_script(script)
     except SystemExit as e:
         status = exit_status(e)
     except BaseException as e:

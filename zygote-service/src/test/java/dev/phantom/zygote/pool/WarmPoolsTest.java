@@ -180,20 +180,25 @@ class WarmPoolsTest {
   void aPythonSlotRunsPythonInItsStartedInterpreterAndExecsAnythingElse() throws Exception {
     pools.resize("python", 1, SlotAgent.PYTHON);
     RunSpec script = job("python3", "main.py", "arg1").withWorkspace(List.of(
-        WorkspaceFile.of("main.py", ("import sys, json, random\nprint(sys.argv, json.dumps({'a': 1}), random.VALUE)\n"
+        WorkspaceFile.of("main.py", ("import sys, json, random\nprint(sys.argv, json.dumps({'a': 1}), random.VALUE, __file__, __name__)\n"
             + "print(sys.stdin.read())\nraise SystemExit(4)\n").getBytes(StandardCharsets.UTF_8), 0644),
         // A module of the job's own named like a preloaded one wins, as in a fresh interpreter.
         WorkspaceFile.of("random.py", "VALUE = 'local'\n".getBytes(StandardCharsets.UTF_8), 0644)), List.of(), "");
     script = new RunSpec(script.runId(), script.argv(), "piped".getBytes(StandardCharsets.UTF_8), Map.of(),
         script.timeout(), 1 << 20, LIMITS, script.files(), List.of(), "");
     RunOutcome outcome = runWarm(python, script);
-    assertThat(out(outcome)).isEqualTo("['main.py', 'arg1'] {\"a\": 1} local\npiped\n");
+    // As `python3 main.py` has them: an absolute __file__, and the script's frames named by it.
+    assertThat(out(outcome)).isEqualTo("['main.py', 'arg1'] {\"a\": 1} local /workspace/main.py __main__\npiped\n");
     assertThat(outcome.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(4).toString());
 
     RunOutcome failing = runWarm(python, job("python3", "-c", "def f():\n    raise ValueError('boom')\nf()"));
     String err = new String(failing.stderr(), StandardCharsets.UTF_8);
     assertThat(err).contains("ValueError: boom", "File \"<string>\", line 3").doesNotContain("phantom-slot");
     assertThat(failing.termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(1).toString());
+    RunOutcome failingScript = runWarm(python, job("python3", "bad.py").withWorkspace(List.of(WorkspaceFile.of("bad.py",
+        "\nraise ValueError('boom')\n".getBytes(StandardCharsets.UTF_8), 0644)), List.of(), ""));
+    assertThat(new String(failingScript.stderr(), StandardCharsets.UTF_8))
+        .startsWith("Traceback (most recent call last):\n  File \"/workspace/bad.py\", line 2, in <module>\n");
 
     // The end of a job is the interpreter's: threads joined, atexit run, open files flushed, exit status kept.
     RunOutcome ending = runWarm(python, job("python3", "-c", String.join("\n",
