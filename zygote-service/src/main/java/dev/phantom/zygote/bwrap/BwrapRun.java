@@ -31,6 +31,12 @@ final class BwrapRun implements SandboxLauncher.Interactive {
 
   private static final Logger LOG = Logger.getLogger(BwrapRun.class.getName());
 
+  /**
+   * The read buffer of each I/O thread, reused run after run (captures copy what they keep): a fresh 64 KiB
+   * per run was most of what a warm run allocated, and so most of what brought the young collections.
+   */
+  private static final ThreadLocal<byte[]> CHUNKS = ThreadLocal.withInitial(() -> new byte[BwrapLauncher.CHUNK]);
+
   private final BwrapLauncher launcher;
   private final LibC libc;
   private final RunSpec spec;
@@ -299,7 +305,7 @@ final class BwrapRun implements SandboxLauncher.Interactive {
       libc.fcntl(fd, LibC.F_SETFL, libc.fcntl(fd, LibC.F_GETFL, 0) | LibC.O_NONBLOCK);
     }
     jnr.ffi.Pointer polled = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), fds.length * LibC.POLLFD_SIZE, true);
-    byte[] chunk = new byte[BwrapLauncher.CHUNK];
+    byte[] chunk = CHUNKS.get();
     int[] slotOf = new int[fds.length];
     try {
       while (open[0] || open[1] || open[2]) {
