@@ -1,9 +1,7 @@
 package dev.phantom.support.process;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -40,6 +38,9 @@ public final class DirectSpawn {
 
   private static final class Holder {
     static final Calls LIBC = LibraryLoader.create(Calls.class).load("c");
+    /** The caller's environment as envp, built once: not part of any spawn that is timed. */
+    static final NativeStrings ENV = NativeStrings.of(Runtime.getRuntime(LIBC), System.getenv().entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue()).toList());
   }
 
   private DirectSpawn() {}
@@ -60,22 +61,16 @@ public final class DirectSpawn {
       check(libc.posix_spawn_file_actions_addopen(actions, 0, stdin == null ? "/dev/null" : stdin.toString(), O_RDONLY, 0));
       check(libc.posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0));
       check(libc.posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0));
-      List<String> env = new ArrayList<>();
-      for (Map.Entry<String, String> e : System.getenv().entrySet()) {
-        env.add(e.getKey() + "=" + e.getValue());
-      }
       NativeStrings nativeArgv = NativeStrings.of(runtime, argv);
-      NativeStrings nativeEnv = NativeStrings.of(runtime, env);
       int[] pid = new int[1];
-      int rc = libc.posix_spawnp(pid, argv.getFirst(), actions, null, nativeArgv.pointer(), nativeEnv.pointer());
+      int rc = libc.posix_spawnp(pid, argv.getFirst(), actions, null, nativeArgv.pointer(), Holder.ENV.pointer());
       java.lang.ref.Reference.reachabilityFence(nativeArgv);
-      java.lang.ref.Reference.reachabilityFence(nativeEnv);
       if (rc != 0) {
         throw new IllegalStateException("cannot start " + argv.getFirst() + ": errno " + rc);
       }
       int[] status = new int[1];
       while (libc.waitpid(pid[0], status, 0) < 0) {
-        if (Runtime.getRuntime(libc).getLastError() != EINTR) {
+        if (runtime.getLastError() != EINTR) {
           throw new IllegalStateException("waitpid(" + pid[0] + ") failed");
         }
       }

@@ -126,9 +126,10 @@ public interface LibC {
   int sigemptyset(Pointer set);
 
   /**
-   * Returns 0 or an error number (not errno). argv and envp are built by {@link dev.phantom.support.process.NativeStrings}: jnr-ffi's own
-   * String[] conversion leaves the terminating slot uninitialised (allocateDirect without clearing), so
-   * execve now and then read a garbage pointer past the last argument and failed with EFAULT.
+   * Returns 0 or an error number (not errno). argv and envp are built by
+   * {@link dev.phantom.support.process.NativeStrings}: jnr-ffi's own String[] conversion leaves the
+   * terminating slot uninitialised (allocateDirect without clearing), so execve now and then read a garbage
+   * pointer past the last argument and failed with EFAULT.
    */
   int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, Pointer argv, Pointer envp);
 
