@@ -451,7 +451,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
    * without, at 2 ms more of the zygote's CPU per run (its I/O threads' system time), measured alternately.
    */
   private Spawned fromParked(SandboxProfile profile, RunSpec run, Workspaces.Workspace workspace, String target,
-      byte[] bpf, long startNanos) {
+      byte[] bpf, long startNanos, StageTrace trace) {
     ParkedLaunchers launchers = parked;
     // Checked before the script is built: with none ready, the classic path builds its own command line.
     if (launchers == null || commandsRunning.get() > 0 || launchers.idleCount() == 0) {
@@ -484,8 +484,10 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       writeFully(scriptFd, script);
       libc.close(scriptFd);
       scriptFd = -1;
+      trace.mark("script");
       // bubblewrap starts now; its command waits on the block descriptor while its group becomes the run's.
       group = cgroups.adopt(p.group(), run.runId(), run.limits());
+      trace.mark("adopted");
       launchers.handedOver();
       handedOver = true;
       if (libc.write(p.blockFd(), new byte[] {'1'}, 1) != 1) {
@@ -549,7 +551,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       trace.mark("workspace");
       if (mayPark) {
         Spawned fromParked = fromParked(profile, run, workspace, wsMount.map(Mount.Workspace::target).orElse(""), bpf,
-            startNanos);
+            startNanos, trace);
         if (fromParked != null) {
           trace.end("parked");
           started = true;

@@ -39,6 +39,8 @@ public interface LibC {
   int O_RDWR = 2;
   int O_NONBLOCK = 0x800;
   int O_NOFOLLOW = 0x20000;
+  int O_DIRECTORY = 0x10000;
+  int O_PATH = 0x200000;
   int EAGAIN = 11;
   int ENXIO = 6;
 

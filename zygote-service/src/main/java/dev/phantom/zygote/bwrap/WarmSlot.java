@@ -23,6 +23,8 @@ public final class WarmSlot {
   private final long readyNanos = System.nanoTime();
   private final AtomicBoolean used = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
+  /** Held to take the slot and to detach its workspace, so files never go in while the workspace moves. */
+  private final Object handover = new Object();
   private volatile Runnable onEnd = () -> { };
   /** The init of a forked slot (no bubblewrap of its own: {@code spawned.pid()} is -1), else 0. */
   private final int forkedInit;
@@ -148,8 +150,10 @@ public final class WarmSlot {
    */
   public SandboxLauncher.Running start(RunSpec job, byte[] jobLine, OutputSink sink) {
     launcher.validate(profile, job);
-    if (!used.compareAndSet(false, true)) {
-      throw new IllegalStateException("slot already used");
+    synchronized (handover) {
+      if (!used.compareAndSet(false, true)) {
+        throw new IllegalStateException("slot already used");
+      }
     }
     if (!job.files().isEmpty() && !forked()) {
       try {
@@ -169,6 +173,36 @@ public final class WarmSlot {
     BwrapRun run = launcher.startInSlot(this, job, sink, statusText);
     ended(run);
     return run;
+  }
+
+  /**
+   * Takes the slot's workspace out of the host's mount table once its sandbox has bound it ({@link
+   * dev.phantom.zygote.workspace.Workspaces.Workspace#detach}), so that idle slots do not slow every other
+   * sandbox's start. Files still go in, and collected files come out, through the descriptor it keeps.
+   *
+   * @return true when nothing is left to do (detached, nothing to detach, the slot used or dead); false while
+   *     its sandbox has not made its mounts yet
+   */
+  public boolean detachWorkspace() {
+    dev.phantom.zygote.workspace.Workspaces.Workspace ws = spawned.workspace();
+    if (forked() || ws == null || !ws.detachable()) {
+      return true;
+    }
+    synchronized (handover) {
+      if (used.get()) {
+        return true;
+      }
+      java.util.OptionalInt init = dev.phantom.zygote.core.BwrapStatus.parse(statusText.toString()).childPid();
+      if (init.isEmpty() || !alive()) {
+        return true;
+      }
+      // Until bubblewrap's init has made the mounts and changed root, this path is the host's or missing.
+      if (!ws.isRootOf(java.nio.file.Path.of("/proc/" + init.getAsInt() + "/root" + spawned.workspaceTarget()))) {
+        return false;
+      }
+      ws.detach();
+      return true;
+    }
   }
 
   /**

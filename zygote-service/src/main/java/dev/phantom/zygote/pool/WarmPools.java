@@ -296,6 +296,7 @@ public final class WarmPools implements AutoCloseable {
         if (System.nanoTime() - lastSweepNanos > SWEEP_EVERY.toNanos()) {
           sweepDead();
         }
+        detachWorkspaces();
         for (Pool pool : pools.values()) {
           worked |= tend(pool);
         }
@@ -305,13 +306,32 @@ public final class WarmPools implements AutoCloseable {
       if (!worked) {
         synchronized (wake) {
           try {
-            wake.wait(jobsRunning.get() > 0 ? RefillDeferral.MAX_WAIT.toMillis() : 1000);
+            wake.wait(!mountedWorkspaces.isEmpty() ? DETACH_POLL_MS
+                : jobsRunning.get() > 0 ? RefillDeferral.MAX_WAIT.toMillis() : 1000);
           } catch (InterruptedException e) {
             return;
           }
         }
       }
     }
+  }
+
+  /**
+   * New slots whose workspace is still mounted on the host, oldest first (refill thread only): each is
+   * detached as soon as its sandbox has bound it, a few milliseconds after it was made, so the host's mount
+   * table holds one or two of them at a time instead of one per idle slot.
+   */
+  private final java.util.ArrayDeque<WarmSlot> mountedWorkspaces = new java.util.ArrayDeque<>();
+
+  /** How often the refill thread looks again while a new slot's sandbox is still making its mounts. */
+  private static final long DETACH_POLL_MS = 2;
+
+  /** A sandbox that has not made its mounts by then never will (it is stuck or dying): left as it is. */
+  private static final Duration DETACH_GIVE_UP = Duration.ofSeconds(10);
+
+  private void detachWorkspaces() {
+    mountedWorkspaces.removeIf(slot -> slot.detachWorkspace()
+        || System.nanoTime() - slot.readyNanos() > DETACH_GIVE_UP.toNanos());
   }
 
   private boolean refillWaits(Pool pool) {
@@ -372,6 +392,7 @@ public final class WarmPools implements AutoCloseable {
         measureLater(pool, slot);
       }
       pool.idle.addLast(slot);
+      mountedWorkspaces.addLast(slot);
       pool.lastFailure = "";
       return true;
     } catch (RuntimeException e) {

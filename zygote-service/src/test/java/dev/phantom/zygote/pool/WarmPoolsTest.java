@@ -126,6 +126,26 @@ class WarmPoolsTest {
   }
 
   @Test
+  void idleSlotsLeaveNoMountOnTheHostYetTakeFilesAndGiveCollectedOnesBack() throws Exception {
+    pools.resize("shell", 3, SlotAgent.SHELL);
+    until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 3);
+    // Each mounted workspace would be copied into, and parsed by, every later bubblewrap start.
+    java.nio.file.Path workspaces = setup.stateDir().workspaces();
+    until(() -> dev.phantom.zygote.workspace.Workspaces.mountsUnder(workspaces).stream()
+        .noneMatch(m -> !m.equals(workspaces)));
+    RunSpec job = job("sh", "-c", "cat in/note.txt; echo made > out.txt; ls -ln in/note.txt | cut -d' ' -f3")
+        .withWorkspace(List.of(WorkspaceFile.of("in/note.txt", "placed|".getBytes(StandardCharsets.UTF_8), 0644)),
+            List.of("out.txt"), "");
+    RunOutcome outcome = runWarm(shell, job);
+    assertThat(outcome.status()).isEqualTo(RunOutcome.Status.OK);
+    assertThat(out(outcome)).isEqualTo("placed|1000\n"); // owned by the sandbox's user, as on the cold path
+    assertThat(outcome.files()).singleElement().satisfies(file -> {
+      assertThat(file.path()).isEqualTo("out.txt");
+      assertThat(new String(file.content(), StandardCharsets.UTF_8)).isEqualTo("made\n");
+    });
+  }
+
+  @Test
   void nothingOfOneJobIsVisibleToTheNext() throws Exception {
     pools.resize("shell", 2, SlotAgent.SHELL);
     RunOutcome first = runWarm(shell, job("sh", "-c",
