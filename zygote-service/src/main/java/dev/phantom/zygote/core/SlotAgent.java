@@ -26,6 +26,10 @@ public enum SlotAgent {
     @Override
     public byte[] encode(Job job) {
       StringBuilder line = new StringBuilder();
+      if (hasNewline(job)) {
+        // What shellQuote's "$nl" needs. Only then: the command substitution forks the shell (0.6 ms).
+        line.append("nl=$(printf '\\n.'); nl=${nl%.}; ");
+      }
       if (!job.cwd().isEmpty()) {
         line.append("cd -- ").append(shellQuote(job.cwd())).append(" || exit 125; ");
       }
@@ -241,7 +245,17 @@ public enum SlotAgent {
     return new Outcomes.Verdict(RunOutcome.Status.FAILED_TO_START, reason);
   }
 
-  /** Single-quoted for sh; a newline becomes {@code "$nl"} so the job stays one line for {@code read}. */
+  private static boolean hasNewline(Job job) {
+    if (job.cwd().indexOf('\n') >= 0 || job.argv().stream().anyMatch(a -> a.indexOf('\n') >= 0)) {
+      return true;
+    }
+    return job.env().entrySet().stream().anyMatch(e -> (e.getKey() + e.getValue()).indexOf('\n') >= 0);
+  }
+
+  /**
+   * Single-quoted for sh; a newline becomes {@code "$nl"} so the job stays one line for {@code read} (the
+   * job line then defines {@code nl} first).
+   */
   static String shellQuote(String s) {
     return singleQuoted(s).replace("\n", "'\"$nl\"'");
   }
@@ -279,8 +293,7 @@ public enum SlotAgent {
    * One line: a sandbox sees its first process's command line in /proc/1/cmdline, where a script would
    * spill over many lines.
    */
-  static final String SHELL_AGENT = "nl=$(printf '\\n.'); nl=${nl%.}; "
-      + "r() { e=; case $1 in "
+  static final String SHELL_AGENT = "r() { e=; case $1 in "
       + "*/*) if [ ! -e \"$1\" ]; then e='No such file or directory'; "
       + "elif [ -d \"$1\" ] || [ ! -x \"$1\" ]; then e='Permission denied'; fi ;; "
       + "*) command -v -- \"$1\" >/dev/null 2>&1 || e='No such file or directory' ;; esac; "

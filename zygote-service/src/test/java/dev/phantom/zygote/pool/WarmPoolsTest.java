@@ -126,6 +126,14 @@ class WarmPoolsTest {
   }
 
   @Test
+  void newlinesInTheEnvironmentAloneReachTheJobIntact() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    RunSpec job = new RunSpec("job-nl", List.of("sh", "-c", "printf '%s|' \"$MULTI\""), new byte[0],
+        Map.of("MULTI", "first\nsecond"), Duration.ofSeconds(20), 1 << 20).withLimits(LIMITS);
+    assertThat(out(runWarm(shell, job))).isEqualTo("first\nsecond|");
+  }
+
+  @Test
   void idleSlotsLeaveNoMountOnTheHostYetTakeFilesAndGiveCollectedOnesBack() throws Exception {
     pools.resize("shell", 3, SlotAgent.SHELL);
     until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 3);
