@@ -5,6 +5,7 @@ import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxLauncher;
 import dev.phantom.zygote.core.SandboxProfile;
 import dev.phantom.zygote.core.SlotAgent;
+import dev.phantom.zygote.workspace.Workspaces;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -180,28 +181,30 @@ public final class WarmSlot {
    * dev.phantom.zygote.workspace.Workspaces.Workspace#detach}), so that idle slots do not slow every other
    * sandbox's start. Files still go in, and collected files come out, through the descriptor it keeps.
    *
-   * @return true when nothing is left to do (detached, nothing to detach, the slot used or dead); false while
-   *     its sandbox has not made its mounts yet
+   * @return {@code YES} when nothing is left to do (detached, nothing to detach, the slot used or dead);
+   *     {@code NOT_YET} while its sandbox has not made its mounts; {@code CANNOT_TELL} when this process
+   *     may not look into sandboxes (it stays mounted)
    */
-  public boolean detachWorkspace() {
-    dev.phantom.zygote.workspace.Workspaces.Workspace ws = spawned.workspace();
+  public Workspaces.Workspace.Bound detachWorkspace() {
+    Workspaces.Workspace ws = spawned.workspace();
     if (forked() || ws == null || !ws.detachable()) {
-      return true;
+      return Workspaces.Workspace.Bound.YES;
     }
     synchronized (handover) {
       if (used.get()) {
-        return true;
+        return Workspaces.Workspace.Bound.YES;
       }
       java.util.OptionalInt init = dev.phantom.zygote.core.BwrapStatus.parse(statusText.toString()).childPid();
       if (init.isEmpty() || !alive()) {
-        return true;
+        return Workspaces.Workspace.Bound.YES;
       }
       // Until bubblewrap's init has made the mounts and changed root, this path is the host's or missing.
-      if (!ws.isRootOf(java.nio.file.Path.of("/proc/" + init.getAsInt() + "/root" + spawned.workspaceTarget()))) {
-        return false;
+      Workspaces.Workspace.Bound bound =
+          ws.boundAt(java.nio.file.Path.of("/proc/" + init.getAsInt() + "/root" + spawned.workspaceTarget()));
+      if (bound == Workspaces.Workspace.Bound.YES) {
+        ws.detach();
       }
-      ws.detach();
-      return true;
+      return bound;
     }
   }
 

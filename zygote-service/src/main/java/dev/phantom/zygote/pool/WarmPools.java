@@ -9,6 +9,7 @@ import dev.phantom.zygote.core.ResourceLimits;
 import dev.phantom.zygote.core.RunSpec;
 import dev.phantom.zygote.core.SandboxProfile;
 import dev.phantom.zygote.core.SlotAgent;
+import dev.phantom.zygote.workspace.Workspaces;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -329,9 +330,23 @@ public final class WarmPools implements AutoCloseable {
   /** A sandbox that has not made its mounts by then never will (it is stuck or dying): left as it is. */
   private static final Duration DETACH_GIVE_UP = Duration.ofSeconds(10);
 
+  /** False once this process was refused a look into a sandbox's root: slots then keep their mount. */
+  private boolean canDetach = true;
+
   private void detachWorkspaces() {
-    mountedWorkspaces.removeIf(slot -> slot.detachWorkspace()
-        || System.nanoTime() - slot.readyNanos() > DETACH_GIVE_UP.toNanos());
+    mountedWorkspaces.removeIf(slot -> {
+      if (!canDetach) {
+        return true;
+      }
+      Workspaces.Workspace.Bound bound = slot.detachWorkspace();
+      if (bound == Workspaces.Workspace.Bound.CANNOT_TELL) {
+        canDetach = false;
+        LOG.warning("this zygote may not look into its sandboxes' roots (no CAP_SYS_PTRACE?): warm slots keep their "
+            + "workspace mounted on the host, which makes every sandbox start a little slower per idle slot");
+      }
+      return bound != Workspaces.Workspace.Bound.NOT_YET
+          || System.nanoTime() - slot.readyNanos() > DETACH_GIVE_UP.toNanos();
+    });
   }
 
   private boolean refillWaits(Pool pool) {
@@ -392,7 +407,9 @@ public final class WarmPools implements AutoCloseable {
         measureLater(pool, slot);
       }
       pool.idle.addLast(slot);
-      mountedWorkspaces.addLast(slot);
+      if (canDetach) {
+        mountedWorkspaces.addLast(slot);
+      }
       pool.lastFailure = "";
       return true;
     } catch (RuntimeException e) {

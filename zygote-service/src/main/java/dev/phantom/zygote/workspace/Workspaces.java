@@ -91,17 +91,23 @@ public final class Workspaces {
       return mounted && !overlay && owned && detachedFd == -1;
     }
 
+    /** Whether a sandbox has bound this workspace, as seen from here. */
+    public enum Bound { YES, NOT_YET, CANNOT_TELL }
+
     /**
-     * True when {@code seen} is this workspace's tmpfs itself (its root: same device and inode), as a
-     * sandbox's bind of it is once its mounts are made.
+     * Whether {@code seen} is this workspace's tmpfs itself (its root: same device and inode), as a
+     * sandbox's bind of it is once its mounts are made. {@code CANNOT_TELL} when this process may not look
+     * into the sandbox's root at all ({@code /proc/<pid>/root} needs CAP_SYS_PTRACE across users).
      */
-    public boolean isRootOf(Path seen) {
+    public Bound boundAt(Path seen) {
       try {
         Object[] ours = devAndInode(dir);
         Object[] theirs = devAndInode(seen);
-        return ours[0].equals(theirs[0]) && ours[1].equals(theirs[1]);
+        return ours[0].equals(theirs[0]) && ours[1].equals(theirs[1]) ? Bound.YES : Bound.NOT_YET;
+      } catch (AccessDeniedException e) {
+        return Bound.CANNOT_TELL;
       } catch (IOException | RuntimeException e) {
-        return false; // not there yet, or the sandbox is gone
+        return Bound.NOT_YET; // not there yet, or the sandbox is gone
       }
     }
 
@@ -110,7 +116,7 @@ public final class Workspaces {
      * Why: every bubblewrap start copies the host's mount table and parses it once per read-only bind, so
      * each mounted workspace made every sandbox start slower (64 of them: +1.75 ms, 5.1 to 6.8 ms, for a
      * bwrap with five read-only binds), and a pool keeps one per idle slot. Call only once the sandbox has
-     * bound it (see {@link #isRootOf}): its bind keeps the tmpfs alive in the sandbox, the descriptor keeps
+     * bound it (see {@link #boundAt}): its bind keeps the tmpfs alive in the sandbox, the descriptor keeps
      * it here for files placed and collected later, and it is freed when both are gone.
      *
      * @return false when it stays mounted (logged)
