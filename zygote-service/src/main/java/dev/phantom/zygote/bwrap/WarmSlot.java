@@ -199,13 +199,37 @@ public final class WarmSlot {
         return Workspaces.Workspace.Bound.YES;
       }
       // Until bubblewrap's init has made the mounts and changed root, this path is the host's or missing.
-      Workspaces.Workspace.Bound bound =
-          ws.boundAt(java.nio.file.Path.of("/proc/" + init.getAsInt() + "/root" + spawned.workspaceTarget()));
+      Workspaces.Workspace.Bound bound = lookIntoSandboxes()
+          ? ws.boundAt(java.nio.file.Path.of("/proc/" + init.getAsInt() + "/root" + spawned.workspaceTarget()))
+          : Workspaces.Workspace.Bound.CANNOT_TELL;
+      if (bound == Workspaces.Workspace.Bound.CANNOT_TELL) {
+        bound = agentStarted();
+      }
       if (bound == Workspaces.Workspace.Bound.YES) {
         ws.detach();
       }
       return bound;
     }
+  }
+
+  /**
+   * Off ({@code -Dphantom.zygote.lookIntoSandboxes=false}) as where CAP_SYS_PTRACE is missing: then only
+   * {@link #agentStarted} tells when a slot's mounts are made.
+   */
+  private static boolean lookIntoSandboxes() {
+    return !"false".equals(System.getProperty("phantom.zygote.lookIntoSandboxes"));
+  }
+
+  /**
+   * Whether the slot's agent runs, from its group alone (no look into the sandbox): bubblewrap forks the
+   * command from its init only once every mount is made and the root changed, so a third process in the
+   * group (bubblewrap, its init, the agent) means the workspace is bound. {@code CANNOT_TELL} without
+   * cgroups.
+   */
+  private Workspaces.Workspace.Bound agentStarted() {
+    int processes = spawned.group().pids().size();
+    return processes == 0 ? Workspaces.Workspace.Bound.CANNOT_TELL
+        : processes >= 3 ? Workspaces.Workspace.Bound.YES : Workspaces.Workspace.Bound.NOT_YET;
   }
 
   /**

@@ -341,8 +341,9 @@ public final class WarmPools implements AutoCloseable {
       Workspaces.Workspace.Bound bound = slot.detachWorkspace();
       if (bound == Workspaces.Workspace.Bound.CANNOT_TELL) {
         canDetach = false;
-        LOG.warning("this zygote may not look into its sandboxes' roots (no CAP_SYS_PTRACE?): warm slots keep their "
-            + "workspace mounted on the host, which makes every sandbox start a little slower per idle slot");
+        LOG.warning("this zygote can tell neither from the sandboxes' roots (no CAP_SYS_PTRACE?) nor from their "
+            + "cgroups when a slot's workspace is bound: warm slots keep it mounted on the host, which makes every "
+            + "sandbox start a little slower per idle slot");
       }
       return bound != Workspaces.Workspace.Bound.NOT_YET
           || System.nanoTime() - slot.readyNanos() > DETACH_GIVE_UP.toNanos();

@@ -154,6 +154,26 @@ class WarmPoolsTest {
   }
 
   @Test
+  void withoutALookIntoSandboxesTheirCgroupsTellWhenAWorkspaceCanLeaveTheHost() throws Exception {
+    java.nio.file.Path workspaces = setup.stateDir().workspaces();
+    System.setProperty("phantom.zygote.lookIntoSandboxes", "false"); // as without CAP_SYS_PTRACE
+    try {
+      pools.resize("shell", 0, SlotAgent.SHELL);
+      until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 0);
+      pools.resize("shell", 3, SlotAgent.SHELL);
+      until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 3);
+      until(() -> dev.phantom.zygote.workspace.Workspaces.mountsUnder(workspaces).stream()
+          .noneMatch(m -> !m.equals(workspaces)));
+    } finally {
+      System.clearProperty("phantom.zygote.lookIntoSandboxes");
+    }
+    RunSpec job = job("cat", "note.txt")
+        .withWorkspace(List.of(WorkspaceFile.of("note.txt", "through the cgroup|".getBytes(StandardCharsets.UTF_8), 0644)),
+            List.of(), "");
+    assertThat(out(runWarm(shell, job))).isEqualTo("through the cgroup|");
+  }
+
+  @Test
   void nothingOfOneJobIsVisibleToTheNext() throws Exception {
     pools.resize("shell", 2, SlotAgent.SHELL);
     RunOutcome first = runWarm(shell, job("sh", "-c",
