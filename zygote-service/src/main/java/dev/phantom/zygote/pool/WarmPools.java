@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
@@ -322,7 +323,7 @@ public final class WarmPools implements AutoCloseable {
    * detached as soon as its sandbox has bound it, a few milliseconds after it was made, so the host's mount
    * table holds one or two of them at a time instead of one per idle slot.
    */
-  private final java.util.ArrayDeque<WarmSlot> mountedWorkspaces = new java.util.ArrayDeque<>();
+  private final Deque<WarmSlot> mountedWorkspaces = new ArrayDeque<>();
 
   /** How often the refill thread looks again while a new slot's sandbox is still making its mounts. */
   private static final long DETACH_POLL_MS = 2;
@@ -330,7 +331,7 @@ public final class WarmPools implements AutoCloseable {
   /** A sandbox that has not made its mounts by then never will (it is stuck or dying): left as it is. */
   private static final Duration DETACH_GIVE_UP = Duration.ofSeconds(10);
 
-  /** False once this process was refused a look into a sandbox's root: slots then keep their mount. */
+  /** False once a slot's mounts could be seen neither from its root nor from its cgroup: slots keep their mount. */
   private boolean canDetach = true;
 
   private void detachWorkspaces() {

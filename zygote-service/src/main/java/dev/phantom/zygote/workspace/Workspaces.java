@@ -101,9 +101,8 @@ public final class Workspaces {
      */
     public Bound boundAt(Path seen) {
       try {
-        Object[] ours = devAndInode(dir);
-        Object[] theirs = devAndInode(seen);
-        return ours[0].equals(theirs[0]) && ours[1].equals(theirs[1]) ? Bound.YES : Bound.NOT_YET;
+        var ours = Files.readAttributes(dir, "unix:dev,ino", NOFOLLOW);
+        return ours.equals(Files.readAttributes(seen, "unix:dev,ino", NOFOLLOW)) ? Bound.YES : Bound.NOT_YET;
       } catch (AccessDeniedException e) {
         return Bound.CANNOT_TELL;
       } catch (IOException | RuntimeException e) {
@@ -155,16 +154,11 @@ public final class Workspaces {
       if (fd >= 0) {
         // Out of the mount table already: dropping the descriptor frees the tmpfs once the sandbox is gone.
         LibC.get().close(fd);
-        deleteTree(mountRoot);
-      } else if (owned) {
-        destroy(mountRoot, mounted);
+      }
+      if (owned) {
+        destroy(mountRoot, mounted && fd < 0);
       }
     }
-  }
-
-  private static Object[] devAndInode(Path path) throws IOException {
-    var attrs = Files.readAttributes(path, "unix:dev,ino", NOFOLLOW);
-    return new Object[] {attrs.get("dev"), attrs.get("ino")};
   }
 
   /**

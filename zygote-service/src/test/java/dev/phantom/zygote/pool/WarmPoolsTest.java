@@ -93,6 +93,12 @@ class WarmPoolsTest {
     }
   }
 
+  /** Waits until nothing is mounted below the workspaces' directory (but the directory itself, if it is a mount). */
+  static void untilNoWorkspaceIsMounted() throws InterruptedException {
+    java.nio.file.Path workspaces = setup.stateDir().workspaces();
+    until(() -> dev.phantom.zygote.workspace.Workspaces.mountsUnder(workspaces).stream().allMatch(workspaces::equals));
+  }
+
   static RunSpec job(String... argv) {
     return RunSpec.of("job-" + System.nanoTime(), List.of(argv), Duration.ofSeconds(20), 1 << 20).withLimits(LIMITS);
   }
@@ -138,9 +144,7 @@ class WarmPoolsTest {
     pools.resize("shell", 3, SlotAgent.SHELL);
     until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 3);
     // Each mounted workspace would be copied into, and parsed by, every later bubblewrap start.
-    java.nio.file.Path workspaces = setup.stateDir().workspaces();
-    until(() -> dev.phantom.zygote.workspace.Workspaces.mountsUnder(workspaces).stream()
-        .noneMatch(m -> !m.equals(workspaces)));
+    untilNoWorkspaceIsMounted();
     RunSpec job = job("sh", "-c", "cat in/note.txt; echo made > out.txt; ls -ln in/note.txt | cut -d' ' -f3")
         .withWorkspace(List.of(WorkspaceFile.of("in/note.txt", "placed|".getBytes(StandardCharsets.UTF_8), 0644)),
             List.of("out.txt"), "");
@@ -155,15 +159,13 @@ class WarmPoolsTest {
 
   @Test
   void withoutALookIntoSandboxesTheirCgroupsTellWhenAWorkspaceCanLeaveTheHost() throws Exception {
-    java.nio.file.Path workspaces = setup.stateDir().workspaces();
     System.setProperty("phantom.zygote.lookIntoSandboxes", "false"); // as without CAP_SYS_PTRACE
     try {
       pools.resize("shell", 0, SlotAgent.SHELL);
       until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 0);
       pools.resize("shell", 3, SlotAgent.SHELL);
       until(() -> pools.idleByProfile().getOrDefault("shell", 0) == 3);
-      until(() -> dev.phantom.zygote.workspace.Workspaces.mountsUnder(workspaces).stream()
-          .noneMatch(m -> !m.equals(workspaces)));
+      untilNoWorkspaceIsMounted();
     } finally {
       System.clearProperty("phantom.zygote.lookIntoSandboxes");
     }
