@@ -609,6 +609,11 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     orphans.afterKill();
   }
 
+  /** A run's processes are all gone: the init bubblewrap left behind (a zombie here) is reaped. */
+  void ended(int initPid) {
+    orphans.afterEnd(initPid);
+  }
+
   void finished(BwrapRun run) {
     running.remove(run);
   }

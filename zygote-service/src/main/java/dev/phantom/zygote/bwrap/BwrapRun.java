@@ -468,6 +468,9 @@ final class BwrapRun implements SandboxLauncher.Interactive {
       }
     } finally {
       group.remove();
+      if (pid >= 0) { // a forked slot's init lives in its fork server's pid namespace, not below this process
+        BwrapStatus.parse(statusText.toString()).childPid().ifPresent(launcher::ended);
+      }
     }
   }
 

@@ -9,7 +9,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Reaps the sandboxes' own first processes left behind when the zygote kills a bubblewrap.
+ * Reaps the sandboxes' own first processes (bubblewrap's init, the sandbox's pid 1) that bubblewrap leaves
+ * behind.
+ *
+ * <p>They are left behind on every run, not only on a kill: bubblewrap exits as soon as its init reports the
+ * command's exit, without waiting for the init, which is then reparented here (the zygote is a child
+ * subreaper) and stays a zombie until reaped. A zombie keeps its credentials, so its user namespace stays
+ * alive too, with its sysctl table: thousands of them made every bubblewrap start on the host (which opens
+ * {@code /proc/sys/user/max_user_namespaces}) walk a dentry hash chain of that length, 0.6 ms per lookup, and
+ * would have used up the host's pids. So each run's init is reaped when the run ends ({@link #afterEnd}),
+ * and a sweep every minute catches any other.
  *
  * <p>Killing bubblewrap (a timeout, a cancel, a discarded warm slot) orphans the sandbox's pid 1, which dies of
  * its parent-death signal. Without a subreaper it goes to the host's init, and a slow init (this one reaps
@@ -24,6 +33,9 @@ final class OrphanReaper {
   private static final int PR_SET_CHILD_SUBREAPER = 36;
   /** After a kill: the orphan dies within milliseconds, later under load. */
   private static final long[] AFTER_KILL_MS = {20, 200, 1000, 3000};
+  /** After a run's end: its init has left the run's cgroup, and is a zombie here within microseconds. */
+  private static final long[] AFTER_END_MS = {20, 200, 1000};
+  private static final long SWEEP_SECONDS = 60;
 
   private final LibC libc;
   private final int sandboxUid;
@@ -37,6 +49,25 @@ final class OrphanReaper {
     this.active = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     if (!active) {
       LOG.warning("cannot become a child subreaper (errno " + LibC.errno() + "): a killed sandbox's zombie waits for init");
+    } else {
+      timer.scheduleWithFixedDelay(this::reapNow, SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A run ended and its cgroup is empty: reaps its init ({@code initPid}, as bubblewrap reported it) now, or
+   * soon if it has not quite become a zombie yet. Off the run's reply path.
+   */
+  void afterEnd(int initPid) {
+    if (!active || reapIfOrphan(initPid)) {
+      return;
+    }
+    for (long delay : AFTER_END_MS) {
+      try {
+        timer.schedule(() -> reapIfOrphan(initPid), delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // stopping
+      }
     }
   }
 
@@ -77,24 +108,32 @@ final class OrphanReaper {
     }
   }
 
-  private void reapIfOrphan(int pid) {
+  /**
+   * Reaps {@code pid} if it is an orphaned sandbox init that has died. Returns false only while it is such a
+   * process still alive (worth another look), true otherwise: reaped, gone, or not a sandbox's (the pid reused).
+   */
+  private boolean reapIfOrphan(int pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
       String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-      if (!zombie || !comm.equals("bwrap") || BwrapLauncherProcesses.uidOf(pid) != sandboxUid) {
-        return;
+      if (!comm.equals("bwrap") || BwrapLauncherProcesses.uidOf(pid) != sandboxUid) {
+        return true;
+      }
+      if (!zombie) {
+        return false;
       }
       // The launcher's own bwrap processes are never zombies here for long, and their waiters use
       // WNOWAIT first: reaping one of them would make its waiter fail. Only pid-1s reparented to us
       // are orphans; ours have this JVM as their real parent from the start and are tracked.
       if (BwrapLauncherProcesses.tracked(pid)) {
-        return;
+        return true;
       }
       int[] status = new int[1];
       libc.waitpid(pid, status, LibC.WNOHANG);
+      return true;
     } catch (IOException | RuntimeException e) {
-      // gone already
+      return true; // gone already
     }
   }
 }

@@ -204,6 +204,15 @@ class WarmPoolsTest {
   }
 
   @Test
+  void usedSlotsLeaveNoZombieBehind() throws Exception {
+    pools.resize("shell", 2, SlotAgent.SHELL);
+    for (int i = 0; i < 4; i++) {
+      assertThat(runWarm(shell, job("true")).termination()).hasToString(new dev.phantom.zygote.core.Termination.Exited(0).toString());
+    }
+    assertThat(dev.phantom.zygote.bwrap.ZombieChildren.awaitNone("bwrap", 5000)).isEmpty();
+  }
+
+  @Test
   void aMissingCommandFailsToStartAsOnTheColdPath() throws Exception {
     pools.resize("shell", 2, SlotAgent.SHELL);
     RunOutcome outcome = runWarm(shell, job("no-such-command-xyz"));
