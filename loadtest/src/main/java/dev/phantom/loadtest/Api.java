@@ -54,6 +54,8 @@ final class Api {
   }
 
   private final GrpcClient client;
+  /** Unary calls ({@link UnaryCall}): HTTP/2 without upgrade, as gRPC's h2c is. */
+  private final io.vertx.core.http.HttpClient http;
   private final SocketAddress server;
   private final Context context;
   private final String apiKey;
@@ -61,6 +63,8 @@ final class Api {
 
   Api(Vertx vertx, SocketAddress server, String apiKey, long timeoutMs) {
     this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
+    this.http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     this.server = server;
     this.context = vertx.getOrCreateContext();
     this.apiKey = apiKey;
@@ -135,8 +139,7 @@ final class Api {
   }
 
   private <Q, R> Future<R> unary(ServiceMethod<R, Q> method, Q request) {
-    return onContext(() -> call(method).compose(call -> call.send(request))
-        .compose(response -> collect(response, message -> {})));
+    return onContext(() -> UnaryCall.send(http, server, apiKey, method, request));
   }
 
   private <Q, R> Future<GrpcClientRequest<Q, R>> call(ServiceMethod<R, Q> method) {
@@ -176,6 +179,6 @@ final class Api {
   }
 
   Future<Void> close() {
-    return client.close();
+    return Future.join(client.close(), http.close()).mapEmpty();
   }
 }
