@@ -150,7 +150,9 @@ final class BenchReport {
     md.append("\n## Spawn latency: `Run` of `true`\n\n")
         .append("One request at a time through gRPC (placement, spawn with cgroup and workspace, result), alternating "
             + "round by round with bare `bwrap` (the minimal profile's namespaces and mounts, no service) and a plain host "
-            + "exec of `true`; ").append(s.getValue("rounds")).append(" measured rounds each.\n\n");
+            + "exec of `true`; ").append(s.getValue("rounds")).append(" measured rounds each")
+        .append(s.containsKey("warmUpCalls") ? ", after " + s.getValue("warmUpCalls") + " unmeasured phantom calls (a long-running"
+            + " gateway has its path compiled)" : "").append(".\n\n");
     List<String[]> rows = new ArrayList<>();
     for (String kind : List.of("cold", "warm")) {
       JsonObject c = s.getJsonObject(kind);
