@@ -28,13 +28,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntSupplier;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
  * Spawns {@code bwrap} with posix_spawn, passing the seccomp program on fd 3 and reading bubblewrap's JSON
- * status from fd 4. When the service runs as root, bubblewrap is started through {@code setpriv} as an
- * unprivileged host user, so that root inside the sandbox is never root on the host.
+ * status from fd 4. When the service runs as root, bubblewrap is started as an unprivileged host user (the
+ * spawning thread takes that user's ids for the spawn, {@link ThreadCredentials}, or else through {@code
+ * setpriv}), so that root inside the sandbox is never root on the host.
  *
  * <p>Threads: {@link #launch} blocks for the spawn only. Each run then uses platform threads (never
  * virtual: blocking native reads would pin the few carrier threads) for stdout, stderr, the status fd,
@@ -51,6 +53,8 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
   private final List<String> prefix;
   /** setpriv and its arguments when the service is root, else empty: what makes a process the sandbox user. */
   private final List<String> dropPrivileges;
+  /** When present, {@link #spawn} makes its process the sandbox user itself and leaves setpriv out. */
+  private final Optional<ThreadCredentials> credentials;
   private final int sandboxUid;
   private final int sandboxGid;
   private final LibC libc = LibC.get();
@@ -105,6 +109,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     this.dropPrivileges = List.copyOf(p);
     this.sandboxUid = sandboxUid;
     this.sandboxGid = sandboxGid;
+    this.credentials = dropPrivileges.isEmpty() ? Optional.empty() : ThreadCredentials.forSandboxUser(sandboxUid, sandboxGid);
     installation.bwrap().ifPresent(b -> p.add(b.toString()));
     this.prefix = List.copyOf(p);
     this.prlimitCommand = runningAsRoot() && !hasCapSysResource() ? BwrapInstallation.onPath("prlimit") : Optional.empty();
@@ -625,7 +630,19 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     return pipe;
   }
 
+  /**
+   * Starts {@code argv} with {@code targets[i]} as its descriptor i and nothing else inherited. Where argv
+   * holds {@link #dropPrivileges} (setpriv ...) and {@link ThreadCredentials} work here, that part is left
+   * out and the process starts as the sandbox user instead: the same ids and capabilities, one exec fewer.
+   */
   int spawn(List<String> argv, int[] targets) {
+    int setpriv = credentials.isPresent() ? java.util.Collections.indexOfSubList(argv, dropPrivileges) : -1;
+    if (setpriv >= 0) {
+      List<String> direct = new ArrayList<>(argv.subList(0, setpriv));
+      direct.addAll(argv.subList(setpriv + dropPrivileges.size(), argv.size()));
+      argv = direct;
+    }
+    boolean asSandboxUser = setpriv >= 0;
     jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
     Pointer actions = Memory.allocateDirect(runtime, LibC.FILE_ACTIONS_SIZE);
     Pointer attr = Memory.allocateDirect(runtime, LibC.SPAWNATTR_SIZE);
@@ -655,7 +672,14 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       int[] pid = new int[1];
       NativeStrings nativeArgv = NativeStrings.of(runtime, argv);
       NativeStrings nativeEnvp = NativeStrings.of(runtime, List.of());
-      int rc = libc.posix_spawn(pid, argv.getFirst(), actions, attr, nativeArgv.pointer(), nativeEnvp.pointer());
+      String path = argv.getFirst();
+      IntSupplier posixSpawn = () -> libc.posix_spawn(pid, path, actions, attr, nativeArgv.pointer(), nativeEnvp.pointer());
+      int rc;
+      try {
+        rc = asSandboxUser ? credentials.get().asSandboxUser(posixSpawn) : posixSpawn.getAsInt();
+      } catch (IllegalStateException e) {
+        throw new ZygoteException(ZygoteException.Reason.SPAWN, e.getMessage());
+      }
       // The arrays and their strings must outlive the call: touch them after it.
       java.lang.ref.Reference.reachabilityFence(nativeArgv);
       java.lang.ref.Reference.reachabilityFence(nativeEnvp);

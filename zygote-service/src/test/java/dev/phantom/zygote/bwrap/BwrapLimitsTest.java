@@ -281,9 +281,9 @@ class BwrapLimitsTest {
    * as the same uid; null takes the baseline without waiting); only meaningful when the service is root and sandboxes run as that uid.
    */
   /**
-   * True for a zombie (it holds nothing but its pid), or a process below another JVM: a build running
-   * beside this one (another zygote, its warm slots) is not what this test counts. Ours, and anything
-   * that escaped to init, still count.
+   * True for a zombie (no longer runs anything; whether this JVM reaps its own is checked with {@link
+   * ZombieChildren}), or a process below another JVM: a build running beside this one (another zygote, its
+   * warm slots) is not what this test counts. Ours, and anything that escaped to init, still count.
    */
   static boolean ofAnotherJvm(long pid) {
     long self = ProcessHandle.current().pid();
