@@ -88,6 +88,9 @@ class LoadTestCliIT {
 
   @Test
   void ctrlCWritesThePartialReport() throws Exception {
+    // A shell without job control starts background commands with SIGINT ignored, and the load generator
+    // inherits that through this JVM: there Ctrl-C cannot reach it at all, which is not what is tested.
+    org.junit.jupiter.api.Assumptions.assumeFalse(sigintIgnored(), "SIGINT is ignored in this process tree");
     Path json = TARGET.resolve("loadtest-cli/partial.json");
     Path html = TARGET.resolve("loadtest-cli/partial.html");
     Files.deleteIfExists(json);
@@ -122,6 +125,13 @@ class LoadTestCliIT {
     assertTrue(page.contains("partial result") && page.trim().endsWith("</html>"), "the HTML is whole and marked partial");
     assertTrue(output.contains("the result is partial"), output);
     assertFalse(output.contains("Exception"), output);
+  }
+
+  /** SIGINT (bit 1 of SigIgn) ignored by this JVM, and so by every process it starts. */
+  static boolean sigintIgnored() throws IOException {
+    String mask = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("SigIgn:"))
+        .map(l -> l.substring(7).strip()).findFirst().orElse("0");
+    return (Long.parseUnsignedLong(mask, 16) & 2) != 0;
   }
 
   private static void assertOneLineUsageError(Outcome o, String what) {
