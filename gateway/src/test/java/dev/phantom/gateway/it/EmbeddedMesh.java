@@ -24,10 +24,13 @@ public final class EmbeddedMesh implements AutoCloseable {
   public final int httpPort;
   /** The zygote's state directory: each mesh has its own. */
   public final java.nio.file.Path stateDir;
+  /** Made here (no stateDir in the config), so removed at close; a test's own directory stays its own. */
+  private final boolean ownStateDir;
 
-  private EmbeddedMesh(PhantomNode node, java.nio.file.Path stateDir) {
+  private EmbeddedMesh(PhantomNode node, java.nio.file.Path stateDir, boolean ownStateDir) {
     this.node = node;
     this.stateDir = stateDir;
+    this.ownStateDir = ownStateDir;
     GatewayVerticle gateway = node.service(GatewayVerticle.class).orElseThrow();
     this.grpcPort = gateway.grpcPort();
     this.httpPort = gateway.httpPort();
@@ -44,11 +47,14 @@ public final class EmbeddedMesh implements AutoCloseable {
         .mergeIn(extra.getJsonObject("gateway", new JsonObject()));
     // Each mesh its own zygote state dir: one owner per state dir, and a test JVM may hold several meshes.
     // No warm pools unless a test asks: most tests count sandboxes, cgroups and processes.
-    JsonObject zygote = new JsonObject().put("stateDir", freshStateDir().toString()).put("pools", new JsonArray())
-        .mergeIn(extra.getJsonObject("zygote", new JsonObject()));
+    boolean own = !extra.getJsonObject("zygote", new JsonObject()).containsKey("stateDir");
+    JsonObject zygote = new JsonObject().put("pools", new JsonArray()).mergeIn(extra.getJsonObject("zygote", new JsonObject()));
+    if (own) {
+      zygote.put("stateDir", freshStateDir().toString());
+    }
     JsonObject config = extra.copy().put("gateway", gateway).put("zygote", zygote);
     return new EmbeddedMesh(await(PhantomNode.start(MeshOptions.embedded(), List.of(), config)),
-        java.nio.file.Path.of(zygote.getString("stateDir")));
+        java.nio.file.Path.of(zygote.getString("stateDir")), own);
   }
 
   private static java.nio.file.Path freshStateDir() {
@@ -115,5 +121,8 @@ public final class EmbeddedMesh implements AutoCloseable {
   @Override
   public void close() {
     await(node.close());
+    if (ownStateDir) {
+      dev.phantom.support.testing.TempDirs.deleteQuietly(stateDir);
+    }
   }
 }

@@ -92,6 +92,7 @@ class SessionIT {
     if (mesh != null) {
       mesh.close();
     }
+    dev.phantom.support.testing.TempDirs.deleteQuietly(stateDir);
   }
 
   @Test

@@ -65,11 +65,15 @@ class ZygoteVerticleTest {
     });
   }
 
+  /** State directories this class made, removed after each test's Vert.x (and so its zygotes) closed. */
+  private final java.util.List<java.nio.file.Path> madeStateDirs = new java.util.ArrayList<>();
+
   @AfterEach
   void stop() throws Exception {
     if (vertx != null) {
       await(vertx.close());
     }
+    madeStateDirs.forEach(dev.phantom.support.testing.TempDirs::deleteQuietly);
   }
 
   static CompiledProfile minimalProfile() {
@@ -97,7 +101,9 @@ class ZygoteVerticleTest {
   private void deploy(String nodeId, JsonObject config) throws Exception {
     if (!config.containsKey("stateDir")) {
       // Never the host's default: another zygote (a build running in parallel) may own it.
-      config.put("stateDir", java.nio.file.Files.createTempDirectory("zygote-state-").toString());
+      java.nio.file.Path made = java.nio.file.Files.createTempDirectory("zygote-state-");
+      madeStateDirs.add(made);
+      config.put("stateDir", made.toString());
     }
     if (!config.containsKey("pools")) {
       config.put("pools", new io.vertx.core.json.JsonArray()); // the warm-pool test names its own

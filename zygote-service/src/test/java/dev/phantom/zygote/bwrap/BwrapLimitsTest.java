@@ -65,6 +65,7 @@ class BwrapLimitsTest {
     if (setup != null) {
       setup.stateDir().close();
     }
+    dev.phantom.support.testing.TempDirs.deleteQuietly(stateDirPath);
   }
 
   static SandboxProfile workspaceProfile(long size) {

@@ -57,6 +57,7 @@ class LeftoverRecoveryTest {
       sleeper.destroyForcibly();
       second.launcher().close();
       second.stateDir().close();
+      dev.phantom.support.testing.TempDirs.deleteQuietly(state);
     }
   }
 

@@ -58,6 +58,7 @@ class ParkedLaunchersTest {
     if (setup != null) {
       setup.stateDir().close();
     }
+    dev.phantom.support.testing.TempDirs.deleteQuietly(stateDir);
   }
 
   @Test

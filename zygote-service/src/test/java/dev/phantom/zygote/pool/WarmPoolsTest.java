@@ -83,6 +83,7 @@ class WarmPoolsTest {
     if (setup != null) {
       setup.stateDir().close();
     }
+    dev.phantom.support.testing.TempDirs.deleteQuietly(stateDirPath);
   }
 
   static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
