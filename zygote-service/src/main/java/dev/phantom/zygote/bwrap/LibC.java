@@ -81,6 +81,16 @@ public interface LibC {
 
   int getgid();
 
+  int getresgid(@Out int[] rgid, @Out int[] egid, @Out int[] sgid);
+
+  int getgroups(int size, @Out int[] list);
+
+  /**
+   * A raw system call: for the id changes of {@link ThreadCredentials}, which glibc's wrappers would make on
+   * every thread of the process instead of the caller alone.
+   */
+  long syscall(long number, long a1, long a2, long a3);
+
   /** Flushes the filesystem holding {@code fd}: one call makes a whole batch of written files durable. */
   int syncfs(int fd);
 

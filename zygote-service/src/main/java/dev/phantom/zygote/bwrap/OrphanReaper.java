@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -59,26 +61,31 @@ final class OrphanReaper {
    * soon if it has not quite become a zombie yet. Off the run's reply path.
    */
   void afterEnd(int initPid) {
-    if (!active || reapIfOrphan(initPid)) {
-      return;
-    }
-    for (long delay : AFTER_END_MS) {
-      try {
-        timer.schedule(() -> reapIfOrphan(initPid), delay, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        return; // stopping
-      }
+    if (active && !reapIfOrphan(initPid)) {
+      attemptAt(AFTER_END_MS, () -> reapIfOrphan(initPid));
     }
   }
 
   /** Reaps soon, several times: called right after a sandbox was killed. */
   void afterKill() {
-    if (!active || timer.isShutdown()) {
-      return;
+    if (active) {
+      attemptAt(AFTER_KILL_MS, () -> {
+        reapNow();
+        return false; // a sweep cannot tell whether the killed sandbox's orphan was among what it reaped
+      });
     }
-    for (long delay : AFTER_KILL_MS) {
+  }
+
+  /** Runs {@code attempt} at each delay (from now) until one returns true; nothing once the timer stops. */
+  private void attemptAt(long[] delaysMs, BooleanSupplier attempt) {
+    AtomicBoolean done = new AtomicBoolean();
+    for (long delay : delaysMs) {
       try {
-        timer.schedule(this::reapNow, delay, TimeUnit.MILLISECONDS);
+        timer.schedule(() -> {
+          if (!done.get() && attempt.getAsBoolean()) {
+            done.set(true);
+          }
+        }, delay, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         return; // stopping
       }

@@ -6,10 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.IntSupplier;
 import java.util.logging.Logger;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
-import jnr.ffi.annotations.Out;
 
 /**
  * Starts processes as the sandbox user without an exec of {@code setpriv}: the spawning thread takes the
@@ -31,15 +29,6 @@ final class ThreadCredentials {
 
   private static final Logger LOG = Logger.getLogger(ThreadCredentials.class.getName());
 
-  /** The raw system calls; {@link LibC}'s glibc wrappers would act on every thread. */
-  public interface Sys {
-    long syscall(long number, long a1, long a2, long a3);
-
-    int getresgid(@Out int[] rgid, @Out int[] egid, @Out int[] sgid);
-
-    int getgroups(int size, @Out int[] list);
-  }
-
   /** setgroups, setresuid, setresgid. */
   private record Numbers(long setgroups, long setresuid, long setresgid) {
     static Optional<Numbers> forArch(String arch) {
@@ -51,7 +40,7 @@ final class ThreadCredentials {
     }
   }
 
-  private final Sys sys;
+  private final LibC libc;
   private final Numbers numbers;
   private final int uid;
   private final int gid;
@@ -59,14 +48,14 @@ final class ThreadCredentials {
   private final int[] ownGroups;
   private final Pointer ownGroupList;
 
-  private ThreadCredentials(Sys sys, Numbers numbers, int uid, int gid, int[] ownGids, int[] ownGroups) {
-    this.sys = sys;
+  private ThreadCredentials(LibC libc, Numbers numbers, int uid, int gid, int[] ownGids, int[] ownGroups) {
+    this.libc = libc;
     this.numbers = numbers;
     this.uid = uid;
     this.gid = gid;
     this.ownGids = ownGids;
     this.ownGroups = ownGroups;
-    this.ownGroupList = Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(sys), Math.max(1, ownGroups.length) * 4);
+    this.ownGroupList = Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), Math.max(1, ownGroups.length) * 4);
     for (int i = 0; i < ownGroups.length; i++) {
       ownGroupList.putInt(i * 4L, ownGroups[i]);
     }
@@ -86,16 +75,16 @@ final class ThreadCredentials {
       return Optional.empty();
     }
     try {
-      Sys sys = LibraryLoader.create(Sys.class).load("c");
+      LibC libc = LibC.get();
       int[] r = new int[1];
       int[] e = new int[1];
       int[] s = new int[1];
-      int n = sys.getgroups(0, null);
+      int n = libc.getgroups(0, null);
       int[] groups = new int[Math.max(n, 0)];
-      if (sys.getresgid(r, e, s) != 0 || n < 0 || sys.getgroups(groups.length, groups) != n) {
+      if (libc.getresgid(r, e, s) != 0 || n < 0 || libc.getgroups(groups.length, groups) != n) {
         return Optional.empty();
       }
-      ThreadCredentials credentials = new ThreadCredentials(sys, numbers.get(), uid, gid, new int[] {r[0], e[0], s[0]}, groups);
+      ThreadCredentials credentials = new ThreadCredentials(libc, numbers.get(), uid, gid, new int[] {r[0], e[0], s[0]}, groups);
       String problem = credentials.selfTest();
       if (problem != null) {
         LOG.warning("spawning as the sandbox user through setpriv: " + problem);
@@ -134,27 +123,27 @@ final class ThreadCredentials {
 
   /** Null when done; what failed otherwise. */
   private String drop() {
-    if (sys.syscall(numbers.setgroups, 0, 0, 0) != 0) {
+    if (libc.syscall(numbers.setgroups, 0, 0, 0) != 0) {
       return "setgroups errno " + LibC.errno();
     }
-    if (sys.syscall(numbers.setresgid, gid, gid, gid) != 0) {
+    if (libc.syscall(numbers.setresgid, gid, gid, gid) != 0) {
       return "setresgid errno " + LibC.errno();
     }
     // The saved uid stays 0: the way back, and what keeps the thread's permitted capabilities meanwhile.
-    if (sys.syscall(numbers.setresuid, uid, uid, 0) != 0) {
+    if (libc.syscall(numbers.setresuid, uid, uid, 0) != 0) {
       return "setresuid errno " + LibC.errno();
     }
     return null;
   }
 
   private String restore() {
-    if (sys.syscall(numbers.setresuid, 0, 0, 0) != 0) {
+    if (libc.syscall(numbers.setresuid, 0, 0, 0) != 0) {
       return "setresuid errno " + LibC.errno();
     }
-    if (sys.syscall(numbers.setresgid, ownGids[0], ownGids[1], ownGids[2]) != 0) {
+    if (libc.syscall(numbers.setresgid, ownGids[0], ownGids[1], ownGids[2]) != 0) {
       return "setresgid errno " + LibC.errno();
     }
-    if (sys.syscall(numbers.setgroups, ownGroups.length, ownGroupList.address(), 0) != 0) {
+    if (libc.syscall(numbers.setgroups, ownGroups.length, ownGroupList.address(), 0) != 0) {
       return "setgroups errno " + LibC.errno();
     }
     return null;

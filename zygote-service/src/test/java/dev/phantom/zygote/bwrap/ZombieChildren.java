@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** This JVM's children that died and were not reaped: each holds a pid, and a sandbox's init its user namespace. */
+/**
+ * This JVM's children that died and were not reaped: each holds a pid, and a sandbox's init its user namespace.
+ * It walks the children itself rather than through {@link OrphanReaper}'s sweep, so that a fault in that walk
+ * cannot hide the zombies it is meant to find.
+ */
 public final class ZombieChildren {
 
   private ZombieChildren() {}
