@@ -36,15 +36,24 @@ public class KillNineIT {
       Path data = dir.resolve("store");
       Map<String, Digest> acked = new HashMap<>();
       List<String> lines = runAndKill(data, 4 + random.nextInt(4), random.nextInt(800));
+      // After acknowledging img-N the child removes img-(N-3): when the kill came before that removal was
+      // acknowledged, it may or may not have happened, so that one tag is owed in neither state.
+      String removalInFlight = null;
       for (String line : lines) {
         String[] parts = line.split(" ");
         if (parts[0].equals("tag")) {
           acked.put(parts[1], Digest.parse(parts[2]));
+          int n = Integer.parseInt(parts[1].substring("img-".length(), parts[1].indexOf(':')));
+          removalInFlight = n >= 3 ? "img-" + (n - 3) + ":latest" : null;
         } else if (parts[0].equals("untag")) {
           acked.remove(parts[1]);
+          removalInFlight = null;
         } else if (parts[0].equals("gc")) {
           collected += Long.parseLong(parts[1]);
         }
+      }
+      if (removalInFlight != null) {
+        acked.remove(removalInFlight);
       }
       assertThat(lines).as("acknowledged lines").anyMatch(l -> l.startsWith("gc"));
 
