@@ -67,6 +67,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
       Thread.ofPlatform().name("zygote-timer").daemon(true).factory());
   private final Set<BwrapRun> running = ConcurrentHashMap.newKeySet();
   private final OrphanReaper orphans;
+  private final NamespaceHolds namespaces;
   private final SandboxCgroups cgroups;
   private final Workspaces workspaces;
   /**
@@ -114,6 +115,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     this.prefix = List.copyOf(p);
     this.prlimitCommand = runningAsRoot() && !hasCapSysResource() ? BwrapInstallation.onPath("prlimit") : Optional.empty();
     this.orphans = new OrphanReaper(libc, runningAsRoot() ? sandboxUid : LibC.get().getuid(), timer);
+    this.namespaces = new NamespaceHolds(libc, timer, io);
   }
 
   /** True when the service process is root and bubblewrap must be started as another user. */
@@ -297,6 +299,9 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
           : SandboxRelease.readUntilChildPid(libc, spawned.statusFd(), statusText);
       if (child < 0) {
         throw new IllegalStateException("bubblewrap ended before the sandbox existed");
+      }
+      if (spawned.blockFd() < 0) {
+        started(child); // placeAndRelease holds them otherwise
       }
     } catch (RuntimeException e) {
       libc.kill(spawned.pid(), LibC.SIGKILL);
@@ -614,9 +619,23 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     orphans.afterKill();
   }
 
-  /** A run's processes are all gone: the init bubblewrap left behind (a zombie here) is reaped. */
+  /** A sandbox's init exists ({@code initPid}, as bubblewrap reported it): its namespaces are held. */
+  void started(int initPid) {
+    namespaces.hold(initPid);
+  }
+
+  /**
+   * A run's processes are all gone: the init bubblewrap left behind (a zombie here) is reaped, and its
+   * namespaces are let go a little later.
+   */
   void ended(int initPid) {
+    namespaces.release(initPid);
     orphans.afterEnd(initPid);
+  }
+
+  /** Sandboxes whose namespaces are held now, for tests. */
+  int heldNamespaces() {
+    return namespaces.count();
   }
 
   void finished(BwrapRun run) {
@@ -739,6 +758,7 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     if (p != null) {
       p.close();
     }
+    namespaces.closeAllNow();
     timer.shutdownNow();
     io.shutdown();
     cgroups.close();

@@ -389,8 +389,12 @@ final class BwrapRun implements SandboxLauncher.Interactive {
     if (statusText.length() < 64 * 1024) {
       statusText.append(new String(chunk, 0, n, StandardCharsets.UTF_8));
     }
-    if (childStartedNanos == 0 && BwrapStatus.parse(statusText.toString()).childPid().isPresent()) {
-      childStartedNanos = System.nanoTime();
+    if (childStartedNanos == 0) {
+      var child = BwrapStatus.parse(statusText.toString()).childPid();
+      if (child.isPresent()) {
+        childStartedNanos = System.nanoTime();
+        launcher.started(child.getAsInt()); // a parked launcher's sandbox: its pid is known only now
+      }
     }
   }
 

@@ -46,6 +46,8 @@ final class SandboxRelease {
       if (libc.write(spawned.blockFd(), new byte[] {'1'}, 1) != 1) {
         throw new IllegalStateException("releasing the sandbox failed: errno " + LibC.errno());
       }
+      // While the sandbox makes its mounts: it is in its namespaces since bubblewrap cloned it.
+      launcher.started(child);
       trace.end("released");
       return child;
     } finally {

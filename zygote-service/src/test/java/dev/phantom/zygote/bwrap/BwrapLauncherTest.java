@@ -145,6 +145,12 @@ class BwrapLauncherTest {
   }
 
   @Test
+  void aSandboxsNamespacesAreHeldUntilAfterItsRun() throws Exception {
+    // Their teardown then runs after the reply, not in the exit of the sandbox's init (NamespaceHolds).
+    HeldNamespaceLinks.checkHeldDuringRunAndReleasedAfter(launcher, TestProfiles.minimal(), false);
+  }
+
+  @Test
   void boundedBufferNeverGrowsPastItsLimit() {
     BoundedBuffer buffer = new BoundedBuffer(10_000);
     byte[] chunk = new byte[3000];

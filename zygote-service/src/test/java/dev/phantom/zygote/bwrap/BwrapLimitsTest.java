@@ -97,6 +97,12 @@ class BwrapLimitsTest {
   }
 
   @Test
+  void aKilledSandboxsNamespacesAreLetGoToo() throws Exception {
+    // Placed in a cgroup, the sandbox waits on its block descriptor: its namespaces are held from its release.
+    HeldNamespaceLinks.checkHeldDuringRunAndReleasedAfter(launcher, TestProfiles.minimal(), true);
+  }
+
+  @Test
   void everyProcessOfTheSandboxIsInItsCgroup() throws Exception {
     RunOutcome out = run(TestProfiles.minimal(), spec(limits(256 * MIB, 64, 0), 10_000,
         "sh", "-c", "cat /proc/self/cgroup; echo ---; sh -c 'cat /proc/self/cgroup'"));
