@@ -8,6 +8,7 @@ import dev.phantom.gateway.core.ApiKeys;
 import dev.phantom.gateway.core.TokenBuckets;
 import dev.phantom.gateway.grpc.GrpcCalls;
 import dev.phantom.gateway.grpc.PolicyApiGrpcEndpoint;
+import dev.phantom.gateway.grpc.ReplyFlushes;
 import dev.phantom.gateway.grpc.SandboxApiGrpcEndpoint;
 import dev.phantom.gateway.grpc.StoreApiGrpcEndpoint;
 import dev.phantom.gateway.http.HttpRoutes;
@@ -96,6 +97,7 @@ public final class GatewayVerticle extends VerticleBase {
     grpc.addService(ReflectionService.v1());
 
     Future<HttpServer> grpcListening = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()))
+        .connectionHandler(ReplyFlushes::install)
         .requestHandler(grpc)
         .listen(config.grpcPort());
     Router router = HttpRoutes.create(vertx, context.meters());

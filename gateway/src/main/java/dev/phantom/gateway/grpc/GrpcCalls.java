@@ -89,7 +89,7 @@ public final class GrpcCalls {
         }
         result.onComplete(value -> {
           trace.mark("result");
-          call.response().end(value);
+          ReplyFlushes.end(call.connection(), () -> call.response().end(value));
           trace.end("replied");
           ended.accept("OK");
         }, failure -> ended.accept(fail(call.response(), failure)));
