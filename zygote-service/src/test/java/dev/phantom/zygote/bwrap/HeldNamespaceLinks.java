@@ -60,22 +60,28 @@ final class HeldNamespaceLinks {
       }
     };
     RunSpec spec = RunSpec.of("ns-" + System.nanoTime(),
-        List.of("sh", "-c", "readlink /proc/self/ns/mnt /proc/self/ns/net; sleep " + (kill ? 30 : 2)),
+        List.of("sh", "-c", "readlink /proc/self/ns/mnt /proc/self/ns/net; sleep " + (kill ? 30 : 3)),
         Duration.ofSeconds(60), 1 << 20);
     SandboxLauncher.Running running = launcher.launch(profile, spec, sink);
     List<String> own = List.of(printed.get(20, TimeUnit.SECONDS).strip().split("\n"));
     assertThat(own).hasSize(2).allMatch(l -> l.startsWith("mnt:[") || l.startsWith("net:["));
-    assertThat(now()).as("namespaces held while the sandbox runs").containsAll(own);
+    // Where the pid comes with the status the output thread reads, the output may be handled first.
+    assertThat(awaitHeld(own, true)).as("namespaces held while the sandbox runs").containsAll(own);
     if (kill) {
       running.kill(KillReason.CANCELLED);
     }
     running.outcome().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    Set<String> left = now();
-    while (left.stream().anyMatch(own::contains) && System.nanoTime() < deadline) {
+    assertThat(awaitHeld(own, false)).as("namespaces still held after the run").doesNotContainAnyElementsOf(own);
+  }
+
+  /** The links held once all of {@code links} are held (or none, when not {@code held}), or after 2.5 s. */
+  private static Set<String> awaitHeld(List<String> links, boolean held) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+    Set<String> now = now();
+    while ((held ? !now.containsAll(links) : links.stream().anyMatch(now::contains)) && System.nanoTime() < deadline) {
       Thread.sleep(20);
-      left = now();
+      now = now();
     }
-    assertThat(left).as("namespaces still held after the run").doesNotContainAnyElementsOf(own);
+    return now;
   }
 }
