@@ -633,11 +633,6 @@ public final class BwrapLauncher implements SandboxLauncher, AutoCloseable {
     orphans.afterEnd(initPid);
   }
 
-  /** Sandboxes whose namespaces are held now, for tests. */
-  int heldNamespaces() {
-    return namespaces.count();
-  }
-
   void finished(BwrapRun run) {
     running.remove(run);
   }

@@ -1,14 +1,13 @@
 package dev.phantom.zygote.bwrap;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.phantom.zygote.host.ProcessStat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 
 /**
  * Keeps a reference to each sandbox's mount and network namespaces (a descriptor of
@@ -90,19 +89,9 @@ final class NamespaceHolds {
     }
   }
 
-  /** Namespaces held now (sandboxes started and not yet released), for tests and metrics. */
-  int count() {
-    return held.size();
-  }
-
   /** Closes every hold at once (shutdown). */
   void closeAllNow() {
-    for (Integer pid : held.keySet()) {
-      int[] fds = held.remove(pid);
-      if (fds != null) {
-        closeAll(fds);
-      }
-    }
+    closeWhere(pid -> true);
   }
 
   private void closeOn(int[] fds) {
@@ -115,23 +104,20 @@ final class NamespaceHolds {
 
   /** Closes the holds of inits that are gone without their run's release (a slot whose start failed). */
   void sweep() {
+    closeWhere(pid -> !alive(pid));
+  }
+
+  private void closeWhere(IntPredicate initPid) {
     for (Integer pid : held.keySet()) {
-      if (!alive(pid)) {
-        int[] fds = held.remove(pid);
-        if (fds != null) {
-          closeAll(fds);
-        }
+      int[] fds = initPid.test(pid) ? held.remove(pid) : null;
+      if (fds != null) {
+        closeAll(fds);
       }
     }
   }
 
   private static boolean alive(int pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
+    return ProcessStat.of(pid).filter(stat -> !stat.zombie()).isPresent();
   }
 
   private void closeAll(int[] fds) {

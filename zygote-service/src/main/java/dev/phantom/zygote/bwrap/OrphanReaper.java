@@ -1,9 +1,11 @@
 package dev.phantom.zygote.bwrap;
 
+import dev.phantom.zygote.host.ProcessStat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -120,27 +122,24 @@ final class OrphanReaper {
    * process still alive (worth another look), true otherwise: reaped, gone, or not a sandbox's (the pid reused).
    */
   private boolean reapIfOrphan(int pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-      String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-      if (!comm.equals("bwrap") || BwrapLauncherProcesses.uidOf(pid) != sandboxUid) {
-        return true;
-      }
-      if (!zombie) {
-        return false;
-      }
-      // The launcher's own bwrap processes are never zombies here for long, and their waiters use
-      // WNOWAIT first: reaping one of them would make its waiter fail. Only pid-1s reparented to us
-      // are orphans; ours have this JVM as their real parent from the start and are tracked.
-      if (BwrapLauncherProcesses.tracked(pid)) {
-        return true;
-      }
-      int[] status = new int[1];
-      libc.waitpid(pid, status, LibC.WNOHANG);
-      return true;
-    } catch (IOException | RuntimeException e) {
+    Optional<ProcessStat> stat = ProcessStat.of(pid);
+    if (stat.isEmpty()) {
       return true; // gone already
     }
+    if (!stat.get().comm().equals("bwrap") || BwrapLauncherProcesses.uidOf(pid) != sandboxUid) {
+      return true;
+    }
+    if (!stat.get().zombie()) {
+      return false;
+    }
+    // The launcher's own bwrap processes are never zombies here for long, and their waiters use
+    // WNOWAIT first: reaping one of them would make its waiter fail. Only pid-1s reparented to us
+    // are orphans; ours have this JVM as their real parent from the start and are tracked.
+    if (BwrapLauncherProcesses.tracked(pid)) {
+      return true;
+    }
+    int[] status = new int[1];
+    libc.waitpid(pid, status, LibC.WNOHANG);
+    return true;
   }
 }

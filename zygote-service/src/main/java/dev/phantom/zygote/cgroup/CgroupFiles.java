@@ -1,6 +1,7 @@
 package dev.phantom.zygote.cgroup;
 
 import dev.phantom.zygote.bwrap.LibC;
+import dev.phantom.zygote.host.ProcessStat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -97,14 +98,7 @@ final class CgroupFiles {
 
   /** True when the process is stopped (state T or t in /proc/PID/stat) or no longer exists. */
   static boolean stoppedOrGone(int pid) {
-    Optional<String> stat = read(Path.of("/proc", Integer.toString(pid), "stat"));
-    if (stat.isEmpty()) {
-      return true;
-    }
-    String text = stat.get();
-    int close = text.lastIndexOf(')'); // the command name may hold spaces and parentheses
-    char state = close >= 0 && close + 2 < text.length() ? text.charAt(close + 2) : '?';
-    return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+    return ProcessStat.of(pid).map(ProcessStat::stoppedOrExiting).orElse(true);
   }
 
   /** Removes an empty group directory, retrying while the kernel still reports it busy; true when gone. */
