@@ -124,6 +124,48 @@ class WarmPoolIT {
     assertThat(((dev.phantom.support.PhantomException) cold).status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
   }
 
+  @Test
+  void prometheusCountsHitsMissesAndRefillsPerProfile() throws Exception {
+    awaitIdle("minimal");
+    String before = metrics();
+    RunResult warm = mesh.run(EmbeddedMesh.request("minimal", "true"));
+    // Limits no slot was made with: the run starts cold, a miss for that reason.
+    RunResult cold = mesh.run(EmbeddedMesh.request("minimal", "true").toBuilder()
+        .setLimits(dev.phantom.api.v1.ResourceLimits.newBuilder().setPids(7)).build());
+    assertThat(warm.getWarm()).isTrue();
+    assertThat(cold.getWarm()).isFalse();
+    awaitIdle("minimal"); // the taken slot's replacement, timed by the refill timer
+    String after = metrics();
+
+    assertThat(sample(after, "phantom_zygote_pool_hits_total", "profile=\"minimal\""))
+        .isGreaterThanOrEqualTo(sample(before, "phantom_zygote_pool_hits_total", "profile=\"minimal\"") + 1);
+    String limits = "reason=\"limits\"";
+    assertThat(sample(after, "phantom_zygote_pool_misses_total", "profile=\"minimal\"", limits))
+        .isGreaterThanOrEqualTo(sample(before, "phantom_zygote_pool_misses_total", "profile=\"minimal\"", limits) + 1);
+    assertThat(sample(after, "phantom_zygote_pool_refill_seconds_count", "profile=\"minimal\""))
+        .isGreaterThan(sample(before, "phantom_zygote_pool_refill_seconds_count", "profile=\"minimal\""));
+    assertThat(sample(after, "phantom_zygote_pool_size", "profile=\"minimal\"")).isGreaterThanOrEqualTo(1);
+    assertThat(sample(after, "phantom_zygote_pool_target", "profile=\"minimal\"")).isEqualTo(2);
+  }
+
+  private static String metrics() throws Exception {
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + mesh.httpPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
+  }
+
+  /** The sum of the samples of {@code name} whose labels include all of {@code labels}; 0 when there is none. */
+  private static double sample(String exposition, String name, String... labels) {
+    double sum = 0;
+    for (String line : exposition.split("\n")) {
+      if (line.startsWith(name + "{") && java.util.Arrays.stream(labels).allMatch(line::contains)) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
   private static HttpResponse<String> mcp(URI endpoint, String session, JsonObject message) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
         .header("Content-Type", "application/json")

@@ -65,7 +65,7 @@ class ZygoteVerticleTest {
     });
   }
 
-  /** State directories this class made, removed after each test's Vert.x (and so its zygotes) closed. */
+  /** Directories this class made (state, pressure files), removed after each test's Vert.x (and so its zygotes) closed. */
   private final java.util.List<java.nio.file.Path> madeStateDirs = new java.util.ArrayList<>();
 
   @AfterEach
@@ -188,6 +188,26 @@ class ZygoteVerticleTest {
     PoolStates after = await(BusRpc.request(vertx.eventBus(), Addresses.zygotePoolsGet("node-w"),
         GetPoolsRequest.getDefaultInstance(), PoolStates.parser(), 30_000));
     assertThat(after.getPoolsList()).extracting(p -> p.getProfile() + "=" + p.getTarget()).containsExactly("minimal=0");
+  }
+
+  @Test
+  void memoryPressureInTheNodesPsiHalvesItsPoolsUntilItClears() throws Exception {
+    String calm = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+    java.nio.file.Path psi = java.nio.file.Files.createTempDirectory("zygote-psi-");
+    madeStateDirs.add(psi);
+    for (String resource : List.of("cpu", "memory", "io")) {
+      java.nio.file.Files.writeString(psi.resolve(resource), calm);
+    }
+    deploy("node-p", new JsonObject().put("pressureDir", psi.toString()).put("reportIntervalMs", 100)
+        .put("poolShrinkPressure", 10).put("pools", new io.vertx.core.json.JsonArray()
+            .add(new JsonObject().put("profile", "minimal").put("size", 4))));
+    waitForIdle("node-p", 4);
+    // Above the threshold (some avg10 of memory, as the kernel writes it): half the slots go.
+    java.nio.file.Files.writeString(psi.resolve("memory"),
+        "some avg10=50.00 avg60=20.00 avg300=5.00 total=999999\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    waitForIdle("node-p", 2);
+    java.nio.file.Files.writeString(psi.resolve("memory"), calm);
+    waitForIdle("node-p", 4);
   }
 
   private void waitForIdle(String nodeId, int idle) throws Exception {
